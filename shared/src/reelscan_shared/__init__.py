@@ -1,0 +1,1 @@
+"""Reelscan's shared package: the framework-free domain plus schemas, ports and adapters."""

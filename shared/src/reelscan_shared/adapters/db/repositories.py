@@ -1,0 +1,238 @@
+"""PostgreSQL implementations of the repository ports (SQLAlchemy Core, asyncpg).
+
+Every state change is one conditional UPDATE whose WHERE clause comes from the
+domain's transition table, so concurrent actors cannot race a task into a state
+the table forbids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import RowMapping
+
+from reelscan_shared.adapters.db.engine import Database
+from reelscan_shared.adapters.db.tables import artifacts, tasks, videos
+from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType, allowed_sources, target_of
+from reelscan_shared.domain.videos import Video
+from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, TaskPage, TaskQuery
+
+
+def _video(row: RowMapping) -> Video:
+    return Video(
+        video_id=row["video_id"], path=row["path"], file_hash=row["file_hash"],
+        size_bytes=row["size_bytes"], duration_ms=row["duration_ms"], mtime=row["mtime"],
+        discovered_at=row["discovered_at"],
+    )
+
+
+def _task(row: RowMapping) -> Task:
+    return Task(
+        task_id=row["task_id"], video_id=row["video_id"], task_type=TaskType(row["task_type"]),
+        status=TaskStatus(row["status"]), queue=row["queue"], config=row["config"],
+        attempts=row["attempts"], error=row["error"], created_at=row["created_at"],
+        started_at=row["started_at"], completed_at=row["completed_at"],
+    )
+
+
+def _task_row(task: Task) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id, "video_id": task.video_id, "task_type": task.task_type.value,
+        "status": task.status.value, "queue": task.queue, "config": task.config,
+        "attempts": task.attempts, "error": task.error, "created_at": task.created_at,
+        "started_at": task.started_at, "completed_at": task.completed_at,
+    }
+
+
+def _artifact(row: RowMapping) -> ArtifactEnvelope:
+    return ArtifactEnvelope(
+        artifact_id=row["artifact_id"], video_id=row["video_id"], task_id=row["task_id"],
+        artifact_type=row["artifact_type"], schema_version=row["schema_version"],
+        span_start_ms=row["span_start_ms"], span_end_ms=row["span_end_ms"], payload=row["payload"],
+        provenance=Provenance(
+            run_id=row["run_id"], producer=row["producer"], producer_version=row["producer_version"],
+            model_profile=row["model_profile"], config_hash=row["config_hash"], input_hash=row["input_hash"],
+        ),
+        created_at=row["created_at"],
+    )
+
+
+def _artifact_row(a: ArtifactEnvelope) -> dict[str, Any]:
+    p = a.provenance
+    return {
+        "artifact_id": a.artifact_id, "video_id": a.video_id, "task_id": a.task_id,
+        "artifact_type": a.artifact_type, "schema_version": a.schema_version,
+        "span_start_ms": a.span_start_ms, "span_end_ms": a.span_end_ms, "payload": a.payload,
+        "producer": p.producer, "producer_version": p.producer_version, "model_profile": p.model_profile,
+        "config_hash": p.config_hash, "input_hash": p.input_hash, "run_id": p.run_id,
+        "created_at": a.created_at,
+    }
+
+
+def _event_values(event: Event, now: datetime, error: str | None) -> dict[str, Any]:
+    """Column values an event writes; mirrors ``Task.apply`` in the domain."""
+    target = target_of(event).value
+    if event is Event.START:
+        return {"status": target, "started_at": now, "completed_at": None,
+                "attempts": tasks.c.attempts + 1, "error": None}
+    if event in (Event.REQUEUE, Event.RETRY):
+        return {"status": target, "started_at": None, "completed_at": None, "error": error}
+    if event is Event.COMPLETE:
+        return {"status": target, "completed_at": now, "error": None}
+    return {"status": target, "started_at": func.coalesce(tasks.c.started_at, now),
+            "completed_at": now, "error": error}
+
+
+def _transition(task_id: str, event: Event, now: datetime, error: str | None = None):  # noqa: ANN202
+    sources = [s.value for s in allowed_sources(event)]
+    return (
+        update(tasks)
+        .where(and_(tasks.c.task_id == task_id, tasks.c.status.in_(sources)))
+        .values(**_event_values(event, now, error))
+        .returning(*tasks.c)
+    )
+
+
+class SqlVideoRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, video_id: str) -> Video | None:
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(select(videos).where(videos.c.video_id == video_id))).mappings().first()
+        return _video(row) if row else None
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Video], int]:
+        async with self._db.engine.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(videos))).scalar_one()
+            rows = (await conn.execute(
+                select(videos).order_by(videos.c.discovered_at.desc(), videos.c.video_id).limit(limit).offset(offset)
+            )).mappings().all()
+        return [_video(r) for r in rows], total
+
+    async def known_paths(self) -> set[str]:
+        async with self._db.engine.connect() as conn:
+            return set((await conn.execute(select(videos.c.path))).scalars().all())
+
+    async def add_with_tasks(self, video: Video, new_tasks: Sequence[Task]) -> bool:
+        row = {
+            "video_id": video.video_id, "path": video.path, "file_hash": video.file_hash,
+            "size_bytes": video.size_bytes, "duration_ms": video.duration_ms, "mtime": video.mtime,
+            "discovered_at": video.discovered_at,
+        }
+        async with self._db.engine.begin() as conn:
+            inserted = (await conn.execute(
+                pg_insert(videos).values(row).on_conflict_do_nothing(index_elements=["path"])
+                .returning(videos.c.video_id)
+            )).first()
+            if inserted is None:
+                return False  # another scanner (or an earlier scan) got there first
+            await conn.execute(insert(tasks), [_task_row(t) for t in new_tasks])
+        return True
+
+
+class SqlTaskRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, task_id: str) -> Task | None:
+        async with self._db.engine.connect() as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id))).mappings().first()
+        return _task(row) if row else None
+
+    @staticmethod
+    def _filtered(stmt: Select, q: TaskQuery) -> Select:
+        if q.status is not None:
+            stmt = stmt.where(tasks.c.status == q.status.value)
+        if q.task_type is not None:
+            stmt = stmt.where(tasks.c.task_type == q.task_type.value)
+        if q.video_id is not None:
+            stmt = stmt.where(tasks.c.video_id == q.video_id)
+        return stmt
+
+    async def query(self, q: TaskQuery) -> TaskPage:
+        if q.sort == "running_time":
+            # Finished tasks ran completed-started; running ones have run until now.
+            key = func.coalesce(tasks.c.completed_at, func.now()) - tasks.c.started_at
+        else:
+            key = tasks.c[q.sort]
+        ordering = key.asc().nulls_last() if q.order == "asc" else key.desc().nulls_last()
+        stmt = self._filtered(select(tasks), q).order_by(ordering, tasks.c.task_id).limit(q.limit).offset(q.offset)
+        count = self._filtered(select(func.count()).select_from(tasks), q)
+        async with self._db.engine.connect() as conn:
+            total = (await conn.execute(count)).scalar_one()
+            rows = (await conn.execute(stmt)).mappings().all()
+        return TaskPage(items=[_task(r) for r in rows], total=total)
+
+    async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
+        async with self._db.engine.begin() as conn:
+            row = (await conn.execute(_transition(task_id, event, now, error))).mappings().first()
+        return _task(row) if row else None
+
+    async def complete_with_artifacts(
+        self, task_id: str, new_artifacts: Sequence[ArtifactEnvelope], now: datetime
+    ) -> bool:
+        async with self._db.engine.begin() as conn:
+            # Lock the row first so a concurrent cancel waits for us (or we for it).
+            locked = (await conn.execute(
+                select(tasks.c.status).where(tasks.c.task_id == task_id).with_for_update()
+            )).scalar_one_or_none()
+            if locked != TaskStatus.RUNNING.value:
+                return False
+            await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
+            if new_artifacts:
+                await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
+            done = (await conn.execute(_transition(task_id, Event.COMPLETE, now))).first()
+            if done is None:  # cannot happen under the row lock; keep the invariant explicit
+                await conn.rollback()
+                return False
+        return True
+
+    async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]:
+        stmt = select(tasks.c.status, func.count()).group_by(tasks.c.status)
+        if video_id is not None:
+            stmt = stmt.where(tasks.c.video_id == video_id)
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        counts = dict.fromkeys(TaskStatus, 0)
+        counts.update({TaskStatus(status): n for status, n in rows})
+        return counts
+
+    async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]:
+        stmt = select(tasks).where(tasks.c.status == status.value).order_by(tasks.c.created_at).limit(limit)
+        async with self._db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [_task(r) for r in rows]
+
+    async def artifact_count(self, task_id: str) -> int:
+        stmt = select(func.count()).select_from(artifacts).where(artifacts.c.task_id == task_id)
+        async with self._db.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar_one()
+
+
+class SqlArtifactRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def query(self, q: ArtifactQuery) -> ArtifactPage:
+        conditions = [artifacts.c.video_id == q.video_id]
+        if q.artifact_type is not None:
+            conditions.append(artifacts.c.artifact_type == q.artifact_type)
+        # Spans that overlap [from_ms, to_ms].
+        if q.from_ms is not None:
+            conditions.append(artifacts.c.span_end_ms >= q.from_ms)
+        if q.to_ms is not None:
+            conditions.append(artifacts.c.span_start_ms <= q.to_ms)
+        where = and_(*conditions)
+        stmt = (select(artifacts).where(where)
+                .order_by(artifacts.c.artifact_type, artifacts.c.span_start_ms, artifacts.c.artifact_id)
+                .limit(q.limit).offset(q.offset))
+        async with self._db.engine.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(artifacts).where(where))).scalar_one()
+            rows = (await conn.execute(stmt)).mappings().all()
+        return ArtifactPage(items=[_artifact(r) for r in rows], total=total)

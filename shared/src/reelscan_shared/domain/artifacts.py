@@ -1,0 +1,33 @@
+"""Artifact envelopes: one stored result item with its time span and provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who produced a result, from what input, with which config and weights."""
+
+    run_id: str
+    producer: str
+    producer_version: str
+    model_profile: str
+    config_hash: str
+    input_hash: str
+
+
+@dataclass(frozen=True)
+class ArtifactEnvelope:
+    artifact_id: str
+    video_id: str
+    task_id: str
+    artifact_type: str
+    schema_version: int
+    span_start_ms: int
+    span_end_ms: int
+    payload: dict[str, Any]
+    provenance: Provenance
+    created_at: datetime

@@ -1,0 +1,120 @@
+"""Tasks: one analysis of one video, and the state machine they follow.
+
+    PENDING --start--> RUNNING --complete--> COMPLETED
+       ^                  |  \\--fail--> FAILED ----retry--+
+       |                  +--cancel--> CANCELLED --retry---+
+       +---------------------------------------------------+
+
+The transition table below is the single source of truth; the database adapter
+derives its conditional ``UPDATE ... WHERE status IN (...)`` clauses from it so
+that concurrent actors (API, workers, reconciler) can never leave a row in a
+state the table does not allow.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from reelscan_shared.domain.errors import InvalidTransition
+
+
+class TaskStatus(str, enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+class TaskType(str, enum.Enum):
+    OBJECT_DETECTION = "object_detection"
+    FACE_DETECTION = "face_detection"
+    TRANSCRIPTION = "transcription"
+    OCR = "ocr"
+    PLACE_DETECTION = "place_detection"
+    SCENE_DETECTION = "scene_detection"
+
+
+TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+
+
+class Event(str, enum.Enum):
+    """Lifecycle events; each maps to exactly one target status."""
+
+    START = "start"
+    REQUEUE = "requeue"  # a running attempt gave up its slot (transient error, lost worker)
+    COMPLETE = "complete"
+    FAIL = "fail"
+    CANCEL = "cancel"
+    RETRY = "retry"
+
+
+# event -> (statuses it may be applied in, status it leads to)
+TRANSITIONS: dict[Event, tuple[frozenset[TaskStatus], TaskStatus]] = {
+    # RUNNING -> RUNNING: arq re-delivers a job whose worker died mid-run.
+    Event.START: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.RUNNING),
+    Event.REQUEUE: (frozenset({TaskStatus.RUNNING}), TaskStatus.PENDING),
+    Event.COMPLETE: (frozenset({TaskStatus.RUNNING}), TaskStatus.COMPLETED),
+    Event.FAIL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.FAILED),
+    Event.CANCEL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.CANCELLED),
+    Event.RETRY: (frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}), TaskStatus.PENDING),
+}
+
+
+def allowed_sources(event: Event) -> frozenset[TaskStatus]:
+    return TRANSITIONS[event][0]
+
+
+def target_of(event: Event) -> TaskStatus:
+    return TRANSITIONS[event][1]
+
+
+def job_id_for(task_id: str) -> str:
+    """The arq job id of a task; stable, so enqueueing a live task twice is a no-op."""
+    return f"ml_{task_id}"
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    video_id: str
+    task_type: TaskType
+    status: TaskStatus
+    queue: str
+    created_at: datetime
+    config: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    error: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @property
+    def job_id(self) -> str:
+        return job_id_for(self.task_id)
+
+    def apply(self, event: Event, now: datetime, error: str | None = None) -> Task:
+        """Return the task after ``event``; raise InvalidTransition if not allowed.
+
+        Timestamps are cleared or set so that ``created_at <= started_at <=
+        completed_at`` always holds and a pending task has neither.
+        """
+        sources, target = TRANSITIONS[event]
+        if self.status not in sources:
+            raise InvalidTransition(self.task_id, self.status.value, target.value)
+        if event is Event.START:
+            return replace(self, status=target, started_at=now, completed_at=None,
+                           attempts=self.attempts + 1, error=None)
+        if event in (Event.REQUEUE, Event.RETRY):
+            return replace(self, status=target, started_at=None, completed_at=None, error=error)
+        if event is Event.COMPLETE:
+            return replace(self, status=target, completed_at=now, error=None)
+        # FAIL / CANCEL: a task that never started gets started_at = completed_at.
+        return replace(self, status=target, started_at=self.started_at or now,
+                       completed_at=now, error=error)

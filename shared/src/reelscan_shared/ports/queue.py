@@ -1,0 +1,31 @@
+"""The job queue port (arq on Valkey in production)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from reelscan_shared.domain.tasks import Task
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, task: Task) -> bool:
+        """Enqueue the task's job; False if a job with its id is already queued or running."""
+        ...
+
+    async def requeue(self, task: Task) -> bool:
+        """Clear a finished job's kept result and any stale abort marker, then enqueue."""
+        ...
+
+    async def abort(self, task: Task) -> None:
+        """Ask arq to abort the job: a queued job never starts, a running one is cancelled."""
+        ...
+
+    async def job_state(self, job_id: str, queue: str) -> str:
+        """arq's JobStatus value: deferred, queued, in_progress, complete or not_found."""
+        ...
+
+    async def depth(self, queue: str) -> int: ...
+
+    async def worker_alive(self, queue: str) -> bool: ...
+
+    async def ping(self) -> None: ...

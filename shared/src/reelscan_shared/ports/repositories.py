@@ -1,0 +1,88 @@
+"""Repository ports over the source of truth (PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from reelscan_shared.domain.artifacts import ArtifactEnvelope
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType
+from reelscan_shared.domain.videos import Video
+
+TaskSort = Literal["created_at", "started_at", "running_time"]
+SortOrder = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    status: TaskStatus | None = None
+    task_type: TaskType | None = None
+    video_id: str | None = None
+    sort: TaskSort = "created_at"
+    order: SortOrder = "desc"
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    items: list[Task]
+    total: int
+
+
+@dataclass(frozen=True)
+class ArtifactQuery:
+    video_id: str
+    artifact_type: str | None = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class ArtifactPage:
+    items: list[ArtifactEnvelope]
+    total: int
+
+
+class VideoRepository(Protocol):
+    async def get(self, video_id: str) -> Video | None: ...
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Video], int]: ...
+
+    async def known_paths(self) -> set[str]: ...
+
+    async def add_with_tasks(self, video: Video, tasks: Sequence[Task]) -> bool:
+        """Insert the video and its tasks in one transaction; False if the path exists."""
+        ...
+
+
+class TaskRepository(Protocol):
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def query(self, query: TaskQuery) -> TaskPage: ...
+
+    async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
+        """Apply a lifecycle event as one conditional update; None if the task's
+        current status does not allow it (or the task does not exist)."""
+        ...
+
+    async def complete_with_artifacts(
+        self, task_id: str, artifacts: Sequence[ArtifactEnvelope], now: datetime
+    ) -> bool:
+        """In one transaction: replace the task's artifacts and mark it COMPLETED.
+        False (and nothing written) if the task is no longer RUNNING."""
+        ...
+
+    async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]: ...
+
+    async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]: ...
+
+    async def artifact_count(self, task_id: str) -> int: ...
+
+
+class ArtifactRepository(Protocol):
+    async def query(self, query: ArtifactQuery) -> ArtifactPage: ...

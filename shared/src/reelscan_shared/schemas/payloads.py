@@ -1,0 +1,129 @@
+"""Artifact payload schemas, one versioned model per artifact type.
+
+A payload is validated before it is stored; a change of shape gets a new model
+(``...V2``) and a new ``schema_version`` so old rows stay readable.
+Boxes are in pixels of the decoded frame, with the frame size alongside so a
+client can scale them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegativeMs = Annotated[int, Field(ge=0)]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BoundingBox(_Payload):
+    x1: float = Field(ge=0)
+    y1: float = Field(ge=0)
+    x2: float = Field(ge=0)
+    y2: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BoundingBox:
+        if self.x2 < self.x1 or self.y2 < self.y1:
+            raise ValueError("box corners must satisfy x1 <= x2 and y1 <= y2")
+        return self
+
+
+class _FrameDetection(_Payload):
+    frame_ms: NonNegativeMs
+    frame_width: int = Field(gt=0)
+    frame_height: int = Field(gt=0)
+    box: BoundingBox
+    confidence: Confidence
+
+    @model_validator(mode="after")
+    def _box_inside_frame(self) -> _FrameDetection:
+        # One pixel of slack: detectors round box edges outwards.
+        if self.box.x2 > self.frame_width + 1 or self.box.y2 > self.frame_height + 1:
+            raise ValueError("box lies outside the frame")
+        return self
+
+
+class ObjectDetectionV1(_FrameDetection):
+    label: str = Field(min_length=1)
+    class_id: int = Field(ge=0)
+
+
+class FaceDetectionV1(_FrameDetection):
+    pass
+
+
+class TranscriptSegmentV1(_Payload):
+    text: str = Field(min_length=1)
+    start_ms: NonNegativeMs
+    end_ms: NonNegativeMs
+    language: str = Field(min_length=2)
+    avg_logprob: float | None = None
+    no_speech_prob: Confidence | None = None
+
+    @model_validator(mode="after")
+    def _span(self) -> TranscriptSegmentV1:
+        if self.end_ms < self.start_ms:
+            raise ValueError("end_ms must not be before start_ms")
+        return self
+
+
+class OCRTextV1(_FrameDetection):
+    text: str = Field(min_length=1)
+
+
+class PlaceClass(_Payload):
+    label: str = Field(min_length=1)
+    class_id: int = Field(ge=0)
+    score: Confidence
+
+
+class PlaceClassificationV1(_Payload):
+    frame_ms: NonNegativeMs
+    top_k: list[PlaceClass] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sorted(self) -> PlaceClassificationV1:
+        scores = [c.score for c in self.top_k]
+        if scores != sorted(scores, reverse=True):
+            raise ValueError("top_k must be sorted by descending score")
+        return self
+
+
+class SceneV1(_Payload):
+    scene_index: int = Field(ge=0)
+    start_ms: NonNegativeMs
+    end_ms: NonNegativeMs
+    start_frame: int = Field(ge=0)
+    end_frame: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _span(self) -> SceneV1:
+        if self.end_ms <= self.start_ms or self.end_frame < self.start_frame:
+            raise ValueError("a scene must end after it starts")
+        return self
+
+
+# artifact_type -> (schema_version, model)
+PAYLOAD_SCHEMAS: dict[str, tuple[int, type[_Payload]]] = {
+    "object_detection": (1, ObjectDetectionV1),
+    "face_detection": (1, FaceDetectionV1),
+    "transcript_segment": (1, TranscriptSegmentV1),
+    "ocr_text": (1, OCRTextV1),
+    "place_classification": (1, PlaceClassificationV1),
+    "scene": (1, SceneV1),
+}
+
+
+def validate_payload(artifact_type: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Validate ``payload``; return (schema_version, normalised payload).
+
+    Raises KeyError for an unknown artifact type and pydantic.ValidationError
+    for a payload that does not match its schema.
+    """
+    version, model = PAYLOAD_SCHEMAS[artifact_type]
+    return version, model.model_validate(payload).model_dump(mode="json")

@@ -1,0 +1,34 @@
+"""Settings every service shares, read from the environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: str = Field("json", alias="LOG_FORMAT", description="json or console")
+    # Colon-separated library roots, like PATH.
+    video_paths: str = Field("./videos", alias="VIDEO_PATHS")
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.upper()
+
+    @property
+    def video_roots(self) -> list[Path]:
+        return [Path(p).expanduser().resolve() for p in self.video_paths.split(":") if p.strip()]
+
+
+class StoreSettings(CommonSettings):
+    """Settings of the services that talk to PostgreSQL and Valkey."""
+
+    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/reelscan", alias="DATABASE_URL")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    ml_service_url: str = Field("http://127.0.0.1:8001", alias="ML_SERVICE_URL")
