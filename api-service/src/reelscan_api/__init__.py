@@ -1,0 +1,1 @@
+"""Reelscan api-service: the public REST API and the video-discovery pipeline."""

@@ -1,0 +1,92 @@
+"""The FastAPI application: lifespan wiring, error translation, routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from reelscan_api import bootstrap
+from reelscan_api.routes import ROUTERS
+from reelscan_api.settings import ApiSettings
+from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
+from reelscan_shared.logging import configure_logging, get_logger
+
+log = get_logger(__name__)
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.exception_handler(InvalidTransition)
+    async def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
+        return _error(409, str(exc))
+
+    @app.exception_handler(QueueUnavailable)
+    async def _queue_down(_: Request, exc: QueueUnavailable) -> JSONResponse:
+        return _error(503, str(exc))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(OSError)
+    async def _db_down(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database_unavailable", error=str(exc)[:300])
+        return _error(503, "database unavailable, try again shortly")
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, settings.log_format, service="api")
+        container = bootstrap.build(settings)
+        app.state.container = container
+        background: list[asyncio.Task] = []
+        if settings.discovery_interval > 0:
+            # One scan right away, then every DISCOVERY_INTERVAL seconds.
+            background.append(asyncio.create_task(_scan_then_loop(container, settings.discovery_interval)))
+        try:
+            yield
+        finally:
+            for t in background:
+                t.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await container.close()
+
+    app = FastAPI(title="Reelscan API", version="0.1.0", lifespan=lifespan,
+                  description="Videos, analysis tasks and their timestamped artifacts.")
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            response = await call_next(request)
+        response.headers["x-request-id"] = request_id
+        return response
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+async def _scan_then_loop(container: bootstrap.Container, interval: float) -> None:
+    try:
+        await container.discovery.scan()
+    except Exception:  # noqa: BLE001 - e.g. database still starting; the loop retries
+        log.exception("discovery_scan_failed")
+    await container.discovery.run_forever(interval)

@@ -1,0 +1,46 @@
+"""Builds everything the API needs from one settings object. No I/O at import;
+the FastAPI lifespan calls ``build`` and ``Container.close``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from arq.connections import ArqRedis
+
+from reelscan_api.discovery import Discovery
+from reelscan_api.settings import ApiSettings
+from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
+from reelscan_shared.adapters.queue import ArqJobQueue
+
+
+@dataclass
+class Container:
+    settings: ApiSettings
+    db: Database
+    videos: SqlVideoRepository
+    tasks: SqlTaskRepository
+    artifacts: SqlArtifactRepository
+    queue: ArqJobQueue
+    discovery: Discovery
+    ml_http: httpx.AsyncClient
+
+    async def close(self) -> None:
+        await self.ml_http.aclose()
+        await self.queue.close()
+        await self.db.dispose()
+
+
+def build(settings: ApiSettings) -> Container:
+    db = Database(settings.database_url)
+    videos = SqlVideoRepository(db)
+    # Built without a ping so the API starts (and reports "unhealthy") while Valkey is down.
+    timeout = settings.health_timeout_s
+    pool = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    queue = ArqJobQueue(pool, op_timeout=timeout + 1)
+    discovery = Discovery(settings.video_roots, videos, queue, settings.discovery_settle_s, settings.analysis_config)
+    return Container(
+        settings=settings, db=db, videos=videos, tasks=SqlTaskRepository(db), artifacts=SqlArtifactRepository(db),
+        queue=queue, discovery=discovery,
+        ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
+    )

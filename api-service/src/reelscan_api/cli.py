@@ -1,0 +1,31 @@
+"""``reelscan-api serve`` and ``reelscan-api migrate``."""
+
+from __future__ import annotations
+
+import argparse
+
+from reelscan_api.settings import ApiSettings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="reelscan-api")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP API (API_HOST, API_PORT)")
+    sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
+    args = parser.parse_args(argv)
+    settings = ApiSettings()
+    if args.command == "migrate":
+        from reelscan_api.migrations.runner import upgrade
+
+        upgrade(settings.database_url)
+        return
+    import uvicorn
+
+    from reelscan_api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_config=None, access_log=False, timeout_graceful_shutdown=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Video discovery: walk the library roots, register new video files.
+
+A new file becomes one ``videos`` row plus one PENDING task per analysis, in one
+transaction; the jobs are enqueued after the commit. A file whose size or mtime
+changes during the settle window is still being written and waits for the next
+scan. Re-scanning creates nothing new (the path is unique in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelscan_api import probe
+from reelscan_api.producer import enqueue_all
+from reelscan_shared.domain.catalog import ANALYSES, config_for
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.tasks import Task, TaskStatus
+from reelscan_shared.domain.videos import Video, is_video_file
+from reelscan_shared.logging import get_logger
+from reelscan_shared.metrics import VIDEOS_DISCOVERED
+from reelscan_shared.ports.queue import JobQueue
+from reelscan_shared.ports.repositories import VideoRepository
+
+log = get_logger(__name__)
+
+
+@dataclass
+class DiscoveryReport:
+    found: int = 0
+    created: list[dict[str, str]] = field(default_factory=list)
+    still_writing: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    missing_roots: list[str] = field(default_factory=list)
+
+
+def _walk(roots: list[Path]) -> tuple[dict[Path, os.stat_result], list[str]]:
+    found: dict[Path, os.stat_result] = {}
+    missing = []
+    for root in roots:
+        if not root.is_dir():
+            missing.append(str(root))
+            continue
+        for dirpath, _dirs, files in os.walk(root, followlinks=False):
+            for name in files:
+                if name.startswith(".") or not is_video_file(name):
+                    continue
+                path = Path(dirpath, name).resolve()
+                try:
+                    found[path] = path.stat()
+                except OSError:
+                    continue  # vanished between listing and stat
+    return found, missing
+
+
+def build_tasks(video_id: str, overrides: dict[str, dict[str, Any]]) -> list[Task]:
+    now = utcnow()
+    return [
+        Task(task_id=str(uuid.uuid4()), video_id=video_id, task_type=a.task_type, status=TaskStatus.PENDING,
+             queue=a.queue, created_at=now, config=config_for(a.task_type, overrides))
+        for a in ANALYSES.values()
+    ]
+
+
+class Discovery:
+    def __init__(self, roots: list[Path], videos: VideoRepository, queue: JobQueue,
+                 settle_s: float = 1.0, analysis_config: dict[str, dict[str, Any]] | None = None) -> None:
+        self.roots = roots
+        self.videos = videos
+        self.queue = queue
+        self.settle_s = settle_s
+        self.analysis_config = analysis_config or {}
+        self._lock = asyncio.Lock()  # one scan at a time per process
+
+    async def scan(self) -> DiscoveryReport:
+        async with self._lock:
+            return await self._scan()
+
+    async def _scan(self) -> DiscoveryReport:
+        report = DiscoveryReport()
+        found, report.missing_roots = await asyncio.to_thread(_walk, self.roots)
+        report.found = len(found)
+        known = await self.videos.known_paths()
+        candidates = {p: st for p, st in found.items() if str(p) not in known}
+        if not candidates:
+            return report
+        if self.settle_s:
+            await asyncio.sleep(self.settle_s)
+        for path, before in sorted(candidates.items()):
+            try:
+                after = path.stat()
+            except OSError:
+                continue
+            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+                report.still_writing.append(str(path))
+                continue
+            try:
+                created = await self._register(path, after)
+            except OSError as exc:
+                report.errors.append({"path": str(path), "error": str(exc)})
+                log.warning("discovery_error", path=str(path), error=str(exc))
+                continue
+            if created:
+                report.created.append(created)
+        return report
+
+    async def _register(self, path: Path, st: os.stat_result) -> dict[str, str] | None:
+        file_hash = await asyncio.to_thread(probe.sha256_of, path)
+        duration_ms = await asyncio.to_thread(probe.duration_ms_of, path)
+        video = Video(video_id=str(uuid.uuid4()), path=str(path), file_hash=file_hash, size_bytes=st.st_size,
+                      duration_ms=duration_ms, mtime=st.st_mtime, discovered_at=utcnow())
+        tasks = build_tasks(video.video_id, self.analysis_config)
+        if not await self.videos.add_with_tasks(video, tasks):
+            return None
+        VIDEOS_DISCOVERED.inc()
+        enqueued = await enqueue_all(self.queue, tasks)
+        log.info("video_discovered", video_id=video.video_id, path=video.path, tasks=len(tasks), enqueued=enqueued)
+        return {"video_id": video.video_id, "path": video.path}
+
+    async def run_forever(self, interval_s: float) -> None:
+        """Periodic scans; errors are logged and the loop carries on."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.scan()
+            except Exception:  # noqa: BLE001 - a failed scan must not stop future scans
+                log.exception("discovery_scan_failed")

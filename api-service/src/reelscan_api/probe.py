@@ -1,0 +1,36 @@
+"""File facts for discovery: content hash and duration (PyAV; no ML stack)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+_CHUNK = 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def duration_ms_of(path: Path) -> int | None:
+    """Container duration, or None when the file cannot be read as a video.
+
+    A file that cannot be probed is still registered: its analyses fail with the
+    decoder's message, which is where an operator looks for it.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if container.duration is not None:
+                return int(container.duration * 1000 / av.time_base)
+            stream = next(iter(container.streams.video), None)
+            if stream is not None and stream.duration is not None and stream.time_base is not None:
+                return int(stream.duration * stream.time_base * 1000)
+    except (av.FFmpegError, OSError, ValueError, StopIteration):
+        return None
+    return None

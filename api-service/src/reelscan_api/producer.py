@@ -1,0 +1,24 @@
+"""Enqueueing tasks onto arq; failures are logged, never lost: the task row is
+PENDING in PostgreSQL and the reconciler enqueues it once Valkey is back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from reelscan_shared.domain.errors import QueueUnavailable
+from reelscan_shared.domain.tasks import Task
+from reelscan_shared.logging import get_logger
+from reelscan_shared.ports.queue import JobQueue
+
+log = get_logger(__name__)
+
+
+async def enqueue_all(queue: JobQueue, tasks: Iterable[Task]) -> int:
+    """Enqueue each task; returns how many jobs were created."""
+    created = 0
+    for task in tasks:
+        try:
+            created += await queue.enqueue(task)
+        except QueueUnavailable as exc:
+            log.warning("enqueue_deferred", task_id=task.task_id, job_id=task.job_id, reason=str(exc))
+    return created

@@ -1,0 +1,93 @@
+"""Task endpoints. State changes are conditional updates (see the repository);
+a task whose state does not allow the action answers 409."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from reelscan_api.bootstrap import Container
+from reelscan_api.routes.deps import container, require_read, require_write
+from reelscan_api.schemas import ErrorOut, TaskActionOut, TaskListOut, TaskOut
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType, target_of
+from reelscan_shared.logging import get_logger
+from reelscan_shared.ports.repositories import TaskQuery
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+@router.get("", response_model=TaskListOut, dependencies=[Depends(require_read)])
+async def list_tasks(
+    status: TaskStatus | None = None,
+    task_type: TaskType | None = None,
+    video_id: uuid.UUID | None = None,
+    sort: Literal["created_at", "started_at", "running_time"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=10**9),
+    c: Container = Depends(container),
+) -> TaskListOut:
+    page = await c.tasks.query(TaskQuery(status=status, task_type=task_type,
+                                         video_id=str(video_id) if video_id else None,
+                                         sort=sort, order=order, limit=limit, offset=offset))
+    return TaskListOut(items=[TaskOut.of(t) for t in page.items], total=page.total, limit=limit, offset=offset)
+
+
+async def _task(c: Container, task_id: uuid.UUID) -> Task:
+    task = await c.tasks.get(str(task_id))
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+async def _apply(c: Container, task: Task, event: Event) -> Task:
+    updated = await c.tasks.apply(task.task_id, event, utcnow())
+    if updated is None:  # the status changed under us or never allowed it
+        current = await _task(c, uuid.UUID(task.task_id))
+        raise InvalidTransition(task.task_id, current.status.value, target_of(event).value)
+    return updated
+
+
+@router.get("/{task_id}", response_model=TaskOut, responses=ERRORS, dependencies=[Depends(require_read)])
+async def get_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskOut:
+    return TaskOut.of(await _task(c, task_id))
+
+
+@router.post("/{task_id}/enqueue", response_model=TaskActionOut, responses=ERRORS,
+             dependencies=[Depends(require_write)])
+async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
+    """Enqueue a PENDING task's job (a no-op if it is already queued)."""
+    task = await _task(c, task_id)
+    if task.status is not TaskStatus.PENDING:
+        raise InvalidTransition(task.task_id, task.status.value, "enqueued")
+    return TaskActionOut(task=TaskOut.of(task), enqueued=await c.queue.enqueue(task))
+
+
+@router.post("/{task_id}/cancel", response_model=TaskActionOut, responses=ERRORS,
+             dependencies=[Depends(require_write)])
+async def cancel_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
+    """Mark the task CANCELLED and abort its job; 409 if it already finished."""
+    task = await _apply(c, await _task(c, task_id), Event.CANCEL)
+    try:
+        await c.queue.abort(task)
+    except QueueUnavailable as exc:
+        # The row is CANCELLED: a worker that picks the job up skips it, and a running
+        # attempt cannot complete (completion requires RUNNING).
+        log.warning("abort_deferred", task_id=task.task_id, job_id=task.job_id, reason=str(exc))
+    return TaskActionOut(task=TaskOut.of(task), enqueued=False)
+
+
+@router.post("/{task_id}/retry", response_model=TaskActionOut, responses=ERRORS,
+             dependencies=[Depends(require_write)])
+async def retry_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
+    """Send a FAILED or CANCELLED task back to PENDING and enqueue it again."""
+    task = await _task(c, task_id)
+    await c.queue.ping()  # refuse (503) before changing state if the queue is down
+    task = await _apply(c, task, Event.RETRY)
+    return TaskActionOut(task=TaskOut.of(task), enqueued=await c.queue.requeue(task))

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query
+
+from reelscan_api.bootstrap import Container
+from reelscan_api.routes.deps import container, require_read, require_write
+from reelscan_api.schemas import DiscoveredVideo, DiscoveryOut, ErrorOut, VideoListOut, VideoOut
+from reelscan_shared.domain.errors import NotFound
+
+router = APIRouter(prefix="/videos", tags=["videos"])
+
+
+@router.get("", response_model=VideoListOut, dependencies=[Depends(require_read)])
+async def list_videos(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
+                      c: Container = Depends(container)) -> VideoListOut:
+    items, total = await c.videos.list(limit, offset)
+    return VideoListOut(items=[VideoOut.of(v) for v in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{video_id}", response_model=VideoOut, responses={404: {"model": ErrorOut}},
+            dependencies=[Depends(require_read)])
+async def get_video(video_id: uuid.UUID, c: Container = Depends(container)) -> VideoOut:
+    video = await c.videos.get(str(video_id))
+    if video is None:
+        raise NotFound(f"video {video_id} not found")
+    return VideoOut.of(video, await c.tasks.status_counts(video.video_id))
+
+
+@router.post("/discover", response_model=DiscoveryOut, dependencies=[Depends(require_write)])
+async def discover(c: Container = Depends(container)) -> DiscoveryOut:
+    """Scan VIDEO_PATHS now; returns what was found and what was created."""
+    report = await c.discovery.scan()
+    return DiscoveryOut(found=report.found, created=[DiscoveredVideo(**v) for v in report.created],
+                        still_writing=report.still_writing, errors=report.errors, missing_roots=report.missing_roots)

@@ -1,0 +1,132 @@
+"""HTTP response models (the API's public contract, shown at /docs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from reelscan_shared.domain.artifacts import ArtifactEnvelope
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
+from reelscan_shared.domain.videos import Video
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class TaskOut(BaseModel):
+    task_id: str
+    video_id: str
+    task_type: TaskType
+    status: TaskStatus
+    queue: str
+    job_id: str
+    attempts: int
+    error: str | None
+    config: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    running_time_ms: int | None
+
+    @classmethod
+    def of(cls, t: Task) -> TaskOut:
+        running = None
+        if t.started_at is not None:
+            running = int(((t.completed_at or utcnow()) - t.started_at).total_seconds() * 1000)
+        return cls(task_id=t.task_id, video_id=t.video_id, task_type=t.task_type, status=t.status, queue=t.queue,
+                   job_id=t.job_id, attempts=t.attempts, error=t.error, config=t.config, created_at=t.created_at,
+                   started_at=t.started_at, completed_at=t.completed_at, running_time_ms=running)
+
+
+class TaskListOut(BaseModel):
+    items: list[TaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TaskActionOut(BaseModel):
+    task: TaskOut
+    enqueued: bool
+
+
+class VideoOut(BaseModel):
+    video_id: str
+    path: str
+    file_hash: str
+    size_bytes: int
+    duration_ms: int | None
+    discovered_at: datetime
+    task_counts: dict[TaskStatus, int] | None = None
+
+    @classmethod
+    def of(cls, v: Video, counts: dict[TaskStatus, int] | None = None) -> VideoOut:
+        return cls(video_id=v.video_id, path=v.path, file_hash=v.file_hash, size_bytes=v.size_bytes,
+                   duration_ms=v.duration_ms, discovered_at=v.discovered_at, task_counts=counts)
+
+
+class VideoListOut(BaseModel):
+    items: list[VideoOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DiscoveredVideo(BaseModel):
+    video_id: str
+    path: str
+
+
+class DiscoveryOut(BaseModel):
+    found: int
+    created: list[DiscoveredVideo]
+    still_writing: list[str]
+    errors: list[dict[str, str]]
+    missing_roots: list[str]
+
+
+class ArtifactOut(BaseModel):
+    artifact_id: str
+    video_id: str
+    task_id: str
+    artifact_type: str
+    schema_version: int
+    span_start_ms: int
+    span_end_ms: int
+    payload: dict[str, Any]
+    producer: str
+    producer_version: str
+    model_profile: str
+    config_hash: str
+    input_hash: str
+    run_id: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: ArtifactEnvelope) -> ArtifactOut:
+        p = a.provenance
+        return cls(artifact_id=a.artifact_id, video_id=a.video_id, task_id=a.task_id,
+                   artifact_type=a.artifact_type, schema_version=a.schema_version,
+                   span_start_ms=a.span_start_ms, span_end_ms=a.span_end_ms, payload=a.payload,
+                   producer=p.producer, producer_version=p.producer_version, model_profile=p.model_profile,
+                   config_hash=p.config_hash, input_hash=p.input_hash, run_id=p.run_id, created_at=a.created_at)
+
+
+class ArtifactListOut(BaseModel):
+    items: list[ArtifactOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    valkey: str
+    ml_service: str
+    workers: dict[str, str]
+    queues: dict[str, dict[str, int | None]]

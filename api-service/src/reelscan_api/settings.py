@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from reelscan_shared.settings import StoreSettings
+
+
+class ApiSettings(StoreSettings):
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, alias="API_PORT")
+    discovery_interval: float = Field(30.0, alias="DISCOVERY_INTERVAL", ge=0,
+                                      description="Seconds between scans; 0 disables the periodic scan")
+    discovery_settle_s: float = Field(1.0, alias="DISCOVERY_SETTLE_SECONDS", ge=0,
+                                      description="A file whose size changes within this window is left for the next scan")
+    # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}}.
+    analysis_config: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")
+    health_timeout_s: float = Field(2.0, alias="HEALTH_TIMEOUT_SECONDS", gt=0)
+    api_token: str | None = Field(None, alias="API_TOKEN")
+    api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
+
+    @field_validator("analysis_config", mode="before")
+    @classmethod
+    def _parse_json(cls, v: Any) -> Any:
+        return json.loads(v) if isinstance(v, str) and v.strip() else (v or {})
