@@ -1,0 +1,1 @@
+"""Reelscan worker-service: arq workers that run analyses and persist artifacts."""

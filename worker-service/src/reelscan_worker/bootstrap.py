@@ -1,0 +1,41 @@
+"""Everything a worker needs, built from one settings object in arq's on_startup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from reelscan_shared.adapters.db import Database, SqlTaskRepository, SqlVideoRepository
+from reelscan_shared.adapters.queue import ArqJobQueue
+from reelscan_shared.ports.ml import MLClient
+from reelscan_worker.ml_client import HttpMLClient
+from reelscan_worker.settings import WorkerSettings
+
+
+@dataclass
+class WorkerDeps:
+    settings: WorkerSettings
+    db: Database
+    tasks: SqlTaskRepository
+    videos: SqlVideoRepository
+    ml: MLClient
+    redis: Redis
+    queue: ArqJobQueue
+
+    async def close(self) -> None:
+        await self.ml.aclose()
+        await self.db.dispose()
+
+
+def build(settings: WorkerSettings, redis: Redis, ml: MLClient | None = None) -> WorkerDeps:
+    """``redis`` is arq's own pool (ctx["redis"]); ``ml`` may be replaced in tests."""
+    from arq.connections import ArqRedis
+
+    db = Database(settings.database_url, pool_size=max(2, settings.max_jobs))
+    assert isinstance(redis, ArqRedis)
+    return WorkerDeps(
+        settings=settings, db=db, tasks=SqlTaskRepository(db), videos=SqlVideoRepository(db),
+        ml=ml or HttpMLClient(settings.ml_service_url, settings.ml_timeout_s, max_connections=settings.max_jobs * 2),
+        redis=redis, queue=ArqJobQueue(redis),
+    )

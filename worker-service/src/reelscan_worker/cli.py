@@ -1,0 +1,5 @@
+"""``reelscan-worker``: run one arq worker on the queue GPU_MODE selects."""
+
+from reelscan_worker.worker import main
+
+__all__ = ["main"]

@@ -1,0 +1,129 @@
+"""The job: run one task through the ML service and persist its artifacts.
+
+Outcomes, and why:
+- task missing, COMPLETED, CANCELLED or FAILED -> skip (a stale or duplicate job);
+- ML unreachable / 503, or PostgreSQL unreachable -> back to PENDING and
+  ``Retry`` with exponential backoff, until ``max_tries``, then FAILED;
+- any other ML error, or a payload that fails validation -> FAILED, with the message;
+- cancelled by the API (row already CANCELLED) -> stays CANCELLED, nothing written;
+- cancelled by shutdown -> back to PENDING for arq (or the reconciler) to re-run;
+- cancelled by arq's job timeout -> FAILED with the timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from arq import Retry
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from structlog.contextvars import bound_contextvars
+
+from reelscan_shared.domain.catalog import analysis_for
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus
+from reelscan_shared.logging import get_logger
+from reelscan_shared.metrics import TASK_DURATION, TASKS_FINISHED
+from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_worker.bootstrap import WorkerDeps
+from reelscan_worker.envelopes import InvalidPayload, build_envelopes
+from reelscan_worker.lease import hold_lease
+
+log = get_logger(__name__)
+DATABASE_ERRORS = (OperationalError, InterfaceError, DBAPIError, OSError)
+
+
+def backoff_s(job_try: int, base: float, cap: float) -> float:
+    return min(cap, base * 2 ** max(job_try - 1, 0))
+
+
+class TaskRunner:
+    def __init__(self, deps: WorkerDeps) -> None:
+        self.deps = deps
+        self.s = deps.settings
+
+    async def run(self, task_id: str, job_id: str, job_try: int) -> dict[str, Any]:
+        try:
+            return await self._run(task_id, job_id, job_try)
+        except DATABASE_ERRORS as exc:
+            if job_try >= self.s.max_tries:
+                raise  # arq records the failure; the reconciler brings the row in line
+            delay = backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s)
+            log.warning("database_unavailable_retrying", error=str(exc)[:300], defer_s=delay)
+            raise Retry(defer=delay) from exc
+
+    async def _run(self, task_id: str, job_id: str, job_try: int) -> dict[str, Any]:
+        task = await self.deps.tasks.get(task_id)
+        if task is None:
+            log.warning("task_missing")
+            return {"outcome": "missing"}
+        if task.status.is_terminal:
+            log.info("task_skipped", status=task.status.value)
+            return {"outcome": "skipped", "status": task.status.value}
+        started = await self.deps.tasks.apply(task_id, Event.START, utcnow())
+        if started is None:
+            return {"outcome": "skipped", "status": "changed concurrently"}
+        with bound_contextvars(video_id=task.video_id, task_type=task.task_type.value):
+            log.info("task_started", attempt=started.attempts, job_try=job_try)
+            t0 = time.monotonic()
+            try:
+                async with hold_lease(self.deps.redis, job_id, self.s.lease_ttl_s):
+                    return await self._execute(started, job_try)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0))
+                raise
+            finally:
+                TASK_DURATION.labels(task.task_type.value).observe(time.monotonic() - t0)
+
+    async def _execute(self, task: Task, job_try: int) -> dict[str, Any]:
+        video = await self.deps.videos.get(task.video_id)
+        if video is None:
+            return await self._fail(task, "the video row no longer exists")
+        analysis = analysis_for(task.task_type)
+        try:
+            response = await self.deps.ml.infer(analysis.endpoint, video.path, task.config)
+        except MLUnavailable as exc:
+            if job_try >= self.s.max_tries:
+                return await self._fail(task, f"gave up after {job_try} attempts: {exc}")
+            delay = backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s)
+            await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(),
+                                        error=f"attempt {job_try} failed, retrying in {delay:.0f}s: {exc}")
+            log.warning("ml_unavailable_retrying", error=str(exc), defer_s=delay)
+            raise Retry(defer=delay) from exc
+        except MLError as exc:
+            return await self._fail(task, str(exc))
+        try:
+            envelopes = build_envelopes(task, response)
+        except InvalidPayload as exc:
+            return await self._fail(task, f"invalid result: {exc}")
+        if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow()):
+            log.info("task_not_completed_state_changed")  # cancelled meanwhile: nothing written
+            return {"outcome": "discarded"}
+        TASKS_FINISHED.labels(task.task_type.value, TaskStatus.COMPLETED.value).inc()
+        log.info("task_completed", artifacts=len(envelopes), model_profile=response.model_profile)
+        return {"outcome": "completed", "artifacts": len(envelopes)}
+
+    async def _fail(self, task: Task, message: str) -> dict[str, Any]:
+        await self.deps.tasks.apply(task.task_id, Event.FAIL, utcnow(), error=message)
+        TASKS_FINISHED.labels(task.task_type.value, TaskStatus.FAILED.value).inc()
+        log.warning("task_failed", error=message)
+        return {"outcome": "failed", "error": message}
+
+    async def _on_cancelled(self, task: Task, elapsed_s: float) -> None:
+        current = await self.deps.tasks.get(task.task_id)
+        if current is None or current.status is not TaskStatus.RUNNING:
+            log.info("task_cancelled", status=current.status.value if current else None)
+            TASKS_FINISHED.labels(task.task_type.value, TaskStatus.CANCELLED.value).inc()
+            return
+        if elapsed_s >= self.s.job_timeout_s - 1:
+            await self._fail(task, f"timed out after {self.s.job_timeout_s}s (ARQ_JOB_TIMEOUT)")
+            return
+        await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(), error="worker shut down mid-task")
+        log.info("task_requeued_on_shutdown")
+
+
+async def run_task(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """The arq job function (job id ``ml_{task_id}``)."""
+    with bound_contextvars(task_id=task_id, job_id=ctx["job_id"]):
+        return await TaskRunner(ctx["deps"]).run(task_id, ctx["job_id"], ctx["job_try"])

@@ -1,0 +1,51 @@
+"""HTTP client of the ML service: one pooled httpx.AsyncClient per worker.
+
+Transport errors and 503 mean "try again later" (MLUnavailable); any other error
+response means the request itself is bad (MLError) and carries the service's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import ValidationError
+
+from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_shared.schemas.ml import InferenceRequest, InferenceResponse
+
+
+def _detail(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:500] or resp.reason_phrase
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail if detail is not None else body)[:1000]
+
+
+class HttpMLClient:
+    def __init__(self, base_url: str, timeout_s: float = 600.0, max_connections: int = 16) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
+
+    async def infer(self, endpoint: str, video_path: str, config: dict[str, Any]) -> InferenceResponse:
+        body = InferenceRequest(video_path=video_path, config=config).model_dump()
+        try:
+            resp = await self._http.post(endpoint, json=body)
+        except httpx.TransportError as exc:
+            raise MLUnavailable(f"ML service unreachable ({type(exc).__name__}: {exc})") from exc
+        if resp.status_code == 503:
+            raise MLUnavailable(f"ML service busy or not ready (503): {_detail(resp)}")
+        if resp.status_code >= 400:
+            raise MLError(f"ML service rejected the video ({resp.status_code}): {_detail(resp)}")
+        try:
+            return InferenceResponse.model_validate_json(resp.content)
+        except ValidationError as exc:
+            raise MLError(f"ML service sent a malformed response: {exc}") from exc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,100 @@
+"""The reconciler: repairs tasks whose jobs were lost, from definitive signals only.
+
+PostgreSQL is the truth; Valkey may lose everything. Signals acted on:
+- PENDING task with no arq job                  -> enqueue it;
+- RUNNING task whose job no longer exists       -> back to PENDING, enqueue;
+- RUNNING task whose worker lease expired       -> clear arq's in-progress marker,
+  back to PENDING, enqueue (arq alone would wait job_timeout + 10 s, arq#343);
+- RUNNING task whose arq result is final        -> COMPLETED if its artifacts are
+  there, else back to PENDING and re-run.
+A task running longer than TASK_ALERT_AFTER is logged and counted, never killed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from arq.constants import in_progress_key_prefix
+
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus
+from reelscan_shared.logging import get_logger
+from reelscan_shared.metrics import LONG_RUNNING_TASKS
+from reelscan_worker.bootstrap import WorkerDeps
+from reelscan_worker.lease import WORKER_ID, lease_key
+
+log = get_logger(__name__)
+LOCK_KEY = "reelscan:reconciler-lock"
+
+
+class Reconciler:
+    def __init__(self, deps: WorkerDeps) -> None:
+        self.deps = deps
+        self.s = deps.settings
+
+    async def run_exclusive(self) -> dict[str, int] | None:
+        """Run once unless another worker holds the lock; None when skipped."""
+        ttl = max(int(self.s.reconcile_interval_s), 30)
+        if not await self.deps.redis.set(LOCK_KEY, WORKER_ID, nx=True, ex=ttl):
+            return None
+        try:
+            return await self.run_once()
+        finally:
+            await self.deps.redis.delete(LOCK_KEY)
+
+    async def run_once(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for task in await self.deps.tasks.with_status(TaskStatus.PENDING, limit=10_000):
+            await self._pending(task, counts)
+        for task in await self.deps.tasks.with_status(TaskStatus.RUNNING, limit=10_000):
+            await self._running(task, counts)
+        result = dict(counts)
+        log.info("reconcile_finished", **result)
+        return result
+
+    async def _pending(self, task: Task, counts: Counter[str]) -> None:
+        state = await self.deps.queue.job_state(task.job_id, task.queue)
+        if state == "not_found":
+            await self.deps.queue.enqueue(task)
+            self._acted("enqueued_pending", task, counts, state)
+        elif state == "complete":
+            # A finished job's kept result would block a fresh enqueue of this task.
+            await self.deps.queue.requeue(task)
+            self._acted("requeued_pending", task, counts, state)
+
+    async def _running(self, task: Task, counts: Counter[str]) -> None:
+        now = utcnow()
+        started = task.started_at or now
+        if now - started > timedelta(seconds=self.s.task_alert_after_s):
+            LONG_RUNNING_TASKS.inc()
+            log.warning("task_running_long", task_id=task.task_id, job_id=task.job_id,
+                        running_s=int((now - started).total_seconds()))
+            counts["long_running_alerts"] += 1
+        state = await self.deps.queue.job_state(task.job_id, task.queue)
+        if state == "not_found":
+            await self._rerun(task, "its job was lost (Valkey data loss)")
+            self._acted("reset_lost_job", task, counts, state)
+        elif state == "in_progress":
+            lease_grace = timedelta(seconds=self.s.lease_ttl_s)
+            if now - started > lease_grace and not await self.deps.redis.exists(lease_key(task.job_id)):
+                await self.deps.redis.delete(in_progress_key_prefix + task.job_id)
+                await self._rerun(task, "its worker stopped renewing its lease")
+                self._acted("reset_expired_lease", task, counts, state)
+        elif state == "complete":
+            if await self.deps.tasks.artifact_count(task.task_id) > 0:
+                await self.deps.tasks.apply(task.task_id, Event.COMPLETE, now)
+                self._acted("marked_completed", task, counts, state)
+            else:
+                await self._rerun(task, "its job finished without recording a result")
+                self._acted("rerun_finished_job", task, counts, state)
+
+    async def _rerun(self, task: Task, reason: str) -> None:
+        requeued = await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(), error=f"re-run: {reason}")
+        if requeued is not None:
+            await self.deps.queue.requeue(requeued)
+
+    @staticmethod
+    def _acted(action: str, task: Task, counts: Counter[str], job_state: str) -> None:
+        counts[action] += 1
+        log.info("reconcile_action", action=action, task_id=task.task_id, job_id=task.job_id, job_state=job_state)

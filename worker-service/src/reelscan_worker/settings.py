@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from reelscan_shared.settings import StoreSettings
+
+
+class WorkerSettings(StoreSettings):
+    gpu_mode: Literal["gpu", "cpu", "auto"] = Field("auto", alias="GPU_MODE")
+    max_jobs: int = Field(4, alias="ARQ_MAX_JOBS", ge=1)
+    job_timeout_s: int = Field(1800, alias="ARQ_JOB_TIMEOUT", ge=1)
+    max_tries: int = Field(3, alias="ARQ_MAX_TRIES", ge=1)
+    keep_result_s: int = Field(3600, alias="ARQ_KEEP_RESULT", ge=1)
+    ml_timeout_s: float = Field(600.0, alias="ML_TIMEOUT_SECONDS", gt=0)
+    retry_base_delay_s: float = Field(2.0, alias="RETRY_BASE_DELAY_SECONDS", ge=0)
+    retry_max_delay_s: float = Field(60.0, alias="RETRY_MAX_DELAY_SECONDS", ge=0)
+    shutdown_grace_s: int = Field(30, alias="WORKER_SHUTDOWN_GRACE", ge=0)
+    lease_ttl_s: int = Field(30, alias="WORKER_LEASE_TTL", ge=3)
+    reconcile_interval_s: float = Field(300.0, alias="RECONCILE_INTERVAL", gt=0)
+    task_alert_after_s: float = Field(3600.0, alias="TASK_ALERT_AFTER", gt=0)
+    health_check_interval_s: int = Field(10, alias="WORKER_HEALTH_INTERVAL", ge=1)

@@ -1,0 +1,75 @@
+"""The arq Worker, configured from WorkerSettings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from arq import Worker
+from arq.worker import func
+
+from reelscan_shared.adapters.queue import JOB_FUNCTION, redis_settings
+from reelscan_shared.logging import configure_logging, get_logger
+from reelscan_worker import bootstrap
+from reelscan_worker.gpu_mode import queue_for
+from reelscan_worker.handler import run_task
+from reelscan_worker.reconciler import Reconciler
+from reelscan_worker.settings import WorkerSettings
+
+log = get_logger(__name__)
+
+
+async def _reconcile_forever(reconciler: Reconciler, interval_s: float) -> None:
+    """Once at start-up, then every RECONCILE_INTERVAL seconds (one worker at a time)."""
+    while True:
+        try:
+            await reconciler.run_exclusive()
+        except Exception:  # noqa: BLE001 - Valkey or PostgreSQL down: try again next round
+            log.exception("reconcile_failed")
+        await asyncio.sleep(interval_s)
+
+
+def build_worker(settings: WorkerSettings, queue_name: str | None = None, **overrides: Any) -> Worker:  # noqa: ANN401
+    queue_name = queue_name or queue_for(settings.gpu_mode, settings.ml_service_url)
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        deps = bootstrap.build(settings, ctx["redis"])
+        ctx["deps"] = deps
+        ctx["reconcile_loop"] = asyncio.create_task(
+            _reconcile_forever(Reconciler(deps), settings.reconcile_interval_s)
+        )
+        log.info("worker_started", queue=queue_name, max_jobs=settings.max_jobs)
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        loop_task = ctx.get("reconcile_loop")
+        if loop_task:
+            loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop_task
+        if "deps" in ctx:
+            await ctx["deps"].close()
+
+    options: dict[str, Any] = {
+        "functions": [func(run_task, name=JOB_FUNCTION, max_tries=settings.max_tries)],
+        "queue_name": queue_name,
+        "redis_settings": redis_settings(settings.redis_url, conn_retries=30),
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "max_jobs": settings.max_jobs,
+        "job_timeout": settings.job_timeout_s,
+        "keep_result": settings.keep_result_s,
+        "max_tries": settings.max_tries,
+        "allow_abort_jobs": True,
+        "health_check_interval": settings.health_check_interval_s,
+        "job_completion_wait": settings.shutdown_grace_s,
+        "poll_delay": 0.5,
+    }
+    options.update(overrides)
+    return Worker(**options)
+
+
+def main(settings: WorkerSettings | None = None) -> None:
+    settings = settings or WorkerSettings()
+    configure_logging(settings.log_level, settings.log_format, service="worker")
+    build_worker(settings).run()
