@@ -1,0 +1,41 @@
+"""Shot boundaries with PySceneDetect's ContentDetector (no weights)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+from reelscan_ml import frames
+from reelscan_ml.analyzers.base import Analyzer, AnalyzerOutput, register
+from reelscan_ml.analyzers.configs import ScenesConfig
+from reelscan_ml.models.registry import ModelRegistry
+
+
+def run_scenes(path: Path, cfg: ScenesConfig, _registry: ModelRegistry) -> AnalyzerOutput:
+    from scenedetect import ContentDetector, SceneManager, open_video
+
+    duration = frames.duration_ms(path)  # raises VideoUnreadable for a file PyAV cannot open
+    try:
+        video = open_video(str(path), backend="pyav")
+        fps = float(video.frame_rate)
+        manager = SceneManager()
+        manager.add_detector(ContentDetector(threshold=cfg.threshold,
+                                             min_scene_len=max(1, int(round(cfg.min_scene_len_s * fps)))))
+        manager.detect_scenes(video)
+        scenes = manager.get_scene_list(start_in_scene=True)
+    except Exception as exc:  # noqa: BLE001 - PySceneDetect wraps decoder errors in several types
+        raise frames.VideoUnreadable(f"cannot detect scenes in {path.name}: {exc}") from exc
+    items = []
+    for index, (start, end) in enumerate(scenes):
+        start_ms, end_ms = int(round(start.get_seconds() * 1000)), int(round(end.get_seconds() * 1000))
+        if end_ms <= start_ms:
+            continue
+        items.append({"span_start_ms": start_ms, "span_end_ms": end_ms, "payload": {
+            "scene_index": index, "start_ms": start_ms, "end_ms": end_ms,
+            "start_frame": start.get_frames(), "end_frame": max(end.get_frames() - 1, start.get_frames())}})
+    return AnalyzerOutput(items=items, duration_ms=duration, producer="reelscan-ml/scenes", library="scenedetect",
+                          library_version=version("scenedetect"),
+                          model_profile=f"pyscenedetect-content-threshold-{cfg.threshold:g}")
+
+
+register(Analyzer("scenes", "scene", ScenesConfig, run_scenes))

@@ -1,0 +1,1 @@
+"""Models behind one small interface: ``load()`` once (lazily, cached), then ``predict()``."""

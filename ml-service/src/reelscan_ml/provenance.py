@@ -1,0 +1,38 @@
+"""Provenance of every response: run id, config and input hashes, producer."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from reelscan_ml import __version__
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:  # noqa: ARG001 - size/mtime key the cache
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_hash(path: Path) -> str:
+    st = path.stat()
+    return _file_sha256(str(path), st.st_size, st.st_mtime_ns)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def producer_version(library: str, library_version: str) -> str:
+    return f"reelscan-ml {__version__}; {library} {library_version}"
