@@ -2,4 +2,5 @@
 
 from reelscan_worker.worker import main
 
-__all__ = ["main"]
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+# The two commands: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export VENV
+
+.PHONY: run test setup lint typecheck bench videos clean
+
+setup:
+	@bash dev/setup.sh
+
+run: setup
+	@$(PY) dev/launcher.py
+
+test: setup
+	@$(PY) -m pytest
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+
+typecheck: setup
+	@$(VENV)/bin/mypy shared/src/reelscan_shared/domain
+
+videos: setup
+	@$(PY) dev/sample_videos.py $${VIDEO_PATHS:-videos}
+
+bench: setup
+	@$(PY) tests/bench/bench_pipeline.py
+
+clean:
+	rm -rf .reelscan .pytest_cache .hypothesis

@@ -1,0 +1,101 @@
+"""``make run``: start the whole stack locally and show live progress.
+
+Environment: VIDEO_PATHS (./videos), DATA_DIR (./.reelscan), API_PORT (8000),
+ML_PORT (8001), DATABASE_URL / REDIS_URL (external stores instead of the
+embedded ones); every service setting in the README passes through.
+Ctrl-C or SIGTERM stops every process it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import Stack  # noqa: E402
+
+STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+
+
+class Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def progress(client: httpx.Client) -> str:
+    videos = client.get("/videos", params={"limit": 1}).json()["total"]
+    counts = {s: client.get("/tasks", params={"status": s, "limit": 1}).json()["total"] for s in STATUSES}
+    total = sum(counts.values())
+    done = counts["completed"] + counts["failed"] + counts["cancelled"]
+    health = client.get("/health").json().get("status", "?")
+    return (f"videos {videos} | tasks done {done}/{total} (completed {counts['completed']}, "
+            f"running {counts['running']}, pending {counts['pending']}, failed {counts['failed']}, "
+            f"cancelled {counts['cancelled']}) | health {health}")
+
+
+def supervise(stack: Stack) -> None:
+    """Restart a service that died, and print progress whenever it changes."""
+    client = httpx.Client(base_url=stack.api_url, timeout=5)
+    last = ""
+    tty = sys.stdout.isatty()
+    while True:
+        for service in stack.services.values():
+            if not service.alive:
+                code = service.proc.returncode if service.proc else None
+                print(f"\n!! {service.name} exited ({code}); last log lines:\n{service.tail()}\n!! restarting {service.name}")
+                service.restarts += 1
+                time.sleep(min(2 ** service.restarts, 30))
+                service.start()
+        try:
+            line = progress(client)
+        except (httpx.HTTPError, KeyError, ValueError):
+            line = "waiting for the API..."
+        if line != last:
+            print(("\r\033[K" if tty else "") + line, end="" if tty else "\n", flush=True)
+            last = line
+        time.sleep(2)
+
+
+def main() -> None:
+    data_dir = Path(os.environ.get("DATA_DIR", "./.reelscan")).resolve()
+    video_paths = os.environ.get("VIDEO_PATHS", "./videos")
+    roots = [Path(p).resolve() for p in video_paths.split(":") if p]
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+    stack = Stack(data_dir=data_dir, video_paths=":".join(str(r) for r in roots),
+                  api_port=int(os.environ.get("API_PORT", "8000")), ml_port=int(os.environ.get("ML_PORT", "8001")),
+                  database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"))
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        print(f"Reelscan: data in {data_dir}, watching {', '.join(map(str, roots))}")
+        stack.start()
+        print(f"API      {stack.api_url}  (docs: {stack.api_url}/docs)")
+        print(f"ML       {stack.ml_url}")
+        print(f"logs     {data_dir / 'logs'}")
+        stack.wait_ready()
+        print("Drop videos into the folder(s) above; Ctrl-C stops everything.")
+        supervise(stack)
+    except Stop as why:
+        print(f"\nstopping ({why})...")
+    except Exception as exc:  # noqa: BLE001
+        print(f"\nerror: {exc}", file=sys.stderr)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        stack.stop()
+        sys.exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stack.stop()
+    print("stopped.")
+
+
+if __name__ == "__main__":
+    main()
