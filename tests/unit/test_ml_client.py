@@ -1,0 +1,43 @@
+"""The worker's ML client maps HTTP outcomes to retry / fail decisions.
+httpx is a third party, so its transport is replaced with httpx.MockTransport."""
+
+import httpx
+import pytest
+
+from factories import response
+from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_worker.ml_client import HttpMLClient
+
+
+def client_with(handler) -> HttpMLClient:  # noqa: ANN001
+    client = HttpMLClient("http://ml.invalid")
+    client._http = httpx.AsyncClient(base_url="http://ml.invalid", transport=httpx.MockTransport(handler))
+    return client
+
+
+async def test_success_is_parsed() -> None:
+    body = response().model_dump_json()
+    client = client_with(lambda req: httpx.Response(200, content=body))
+    assert len((await client.infer("/infer/ocr", "/v/a.mp4", {})).items) == 2
+
+
+async def test_503_and_connection_errors_are_transient() -> None:
+    with pytest.raises(MLUnavailable, match="503"):
+        await client_with(lambda req: httpx.Response(503, json={"detail": "busy"})).infer("/infer/ocr", "/v", {})
+
+    def refuse(req: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=req)
+
+    with pytest.raises(MLUnavailable, match="unreachable"):
+        await client_with(refuse).infer("/infer/ocr", "/v", {})
+
+
+async def test_other_errors_are_final_and_carry_the_message() -> None:
+    client = client_with(lambda req: httpx.Response(422, json={"detail": "cannot open x.mp4 as a video"}))
+    with pytest.raises(MLError, match="cannot open x.mp4"):
+        await client.infer("/infer/ocr", "/v", {})
+
+
+async def test_malformed_response_is_final() -> None:
+    with pytest.raises(MLError, match="malformed"):
+        await client_with(lambda req: httpx.Response(200, json={"items": "nope"})).infer("/infer/ocr", "/v", {})
