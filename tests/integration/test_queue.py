@@ -1,0 +1,46 @@
+"""The arq adapter against a real Valkey."""
+
+from arq.constants import abort_jobs_ss, result_key_prefix
+from arq.jobs import serialize_result
+
+from factories import task
+from reelscan_shared.adapters.queue import ArqJobQueue
+from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
+from reelscan_shared.domain.tasks import TaskType
+
+
+async def test_enqueue_is_idempotent_per_task(redis) -> None:  # noqa: ANN001
+    q = ArqJobQueue(redis)
+    t = task(task_type=TaskType.OCR)
+    assert await q.enqueue(t) is True
+    assert await q.enqueue(t) is False
+    assert await q.depth(GPU_QUEUE) == 1 and await q.depth(CPU_QUEUE) == 0
+    assert await q.job_state(t.job_id, t.queue) == "queued"
+
+
+async def test_requeue_clears_kept_result_and_stale_abort_marker(redis) -> None:  # noqa: ANN001
+    q = ArqJobQueue(redis)
+    t = task(task_type=TaskType.SCENE_DETECTION)
+    # What arq leaves behind after a finished (aborted) job: a kept result and an abort marker.
+    result = serialize_result("run_task", (t.task_id,), {}, 1, 0, False, None, 0, 0, t.job_id, CPU_QUEUE, t.job_id)
+    await redis.set(result_key_prefix + t.job_id, result)
+    await redis.zadd(abort_jobs_ss, {t.job_id: 1})
+    assert await q.enqueue(t) is False  # arq refuses the id while the result is kept
+    assert await q.requeue(t) is True
+    assert await redis.zscore(abort_jobs_ss, t.job_id) is None
+    assert await q.job_state(t.job_id, t.queue) == "queued"
+
+
+async def test_abort_sets_the_marker_arq_reads(redis) -> None:  # noqa: ANN001
+    q = ArqJobQueue(redis)
+    t = task()
+    await q.enqueue(t)
+    await q.abort(t)
+    assert await redis.zscore(abort_jobs_ss, t.job_id) is not None
+
+
+async def test_worker_liveness_follows_arq_health_key(redis) -> None:  # noqa: ANN001
+    q = ArqJobQueue(redis)
+    assert not await q.worker_alive(GPU_QUEUE)
+    await redis.set(GPU_QUEUE + ":health-check", "ok", px=5000)
+    assert await q.worker_alive(GPU_QUEUE)
