@@ -1,0 +1,187 @@
+"""The API over HTTP (ASGI transport) on real PostgreSQL and Valkey."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from arq.constants import abort_jobs_ss
+
+from reelscan_api.app import create_app
+from reelscan_api.settings import ApiSettings
+from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
+
+
+def settings_for(migrated_url: str, redis_url: str, video_dir: Path, **extra: object) -> ApiSettings:
+    values: dict[str, object] = {
+        "DATABASE_URL": migrated_url, "REDIS_URL": redis_url, "VIDEO_PATHS": str(video_dir),
+        "DISCOVERY_INTERVAL": 0, "DISCOVERY_SETTLE_SECONDS": 0, "ML_SERVICE_URL": "http://127.0.0.1:9",
+        "HEALTH_TIMEOUT_SECONDS": 1,
+    }
+    return ApiSettings(**{**values, **extra})
+
+
+async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            yield client
+
+
+@pytest.fixture
+def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
+    d = tmp_path / "library"
+    (d / "nested").mkdir(parents=True)
+    (d / "text.mp4").write_bytes(sample_videos["text"].read_bytes())
+    (d / "nested" / "cuts.MOV").write_bytes(sample_videos["cuts"].read_bytes())
+    (d / "notes.txt").write_text("not a video")
+    return d
+
+
+@pytest.fixture
+async def api(db, redis, migrated_url, valkey, video_dir) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    async for client in _client(settings_for(migrated_url, valkey.url, video_dir)):
+        yield client
+
+
+async def _discover(api: httpx.AsyncClient) -> dict:
+    resp = await api.post("/videos/discover")
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+async def test_discovery_registers_videos_tasks_and_jobs_once(api, redis) -> None:  # noqa: ANN001
+    report = await _discover(api)
+    assert report["found"] == 2 and len(report["created"]) == 2
+    assert await redis.zcard(GPU_QUEUE) == 10 and await redis.zcard(CPU_QUEUE) == 2
+    again = await _discover(api)
+    assert again["found"] == 2 and again["created"] == []
+    assert (await api.get("/tasks", params={"limit": 500})).json()["total"] == 12
+    videos = (await api.get("/videos")).json()
+    assert videos["total"] == 2
+    video = next(v for v in videos["items"] if v["path"].endswith("text.mp4"))
+    assert video["duration_ms"] == 4000 and len(video["file_hash"]) == 64 and video["size_bytes"] > 0
+    detail = (await api.get(f"/videos/{video['video_id']}")).json()
+    assert detail["task_counts"]["pending"] == 6
+
+
+async def test_a_file_still_being_written_waits(db, redis, migrated_url, valkey, tmp_path) -> None:  # noqa: ANN001
+    library = tmp_path / "growing"
+    library.mkdir()
+    growing = library / "upload.mp4"
+    growing.write_bytes(b"\0" * 1000)
+
+    async def keep_writing() -> None:
+        for _ in range(20):
+            await asyncio.sleep(0.05)
+            with growing.open("ab") as fh:
+                fh.write(b"\0" * 1000)
+
+    async for client in _client(settings_for(migrated_url, valkey.url, library, DISCOVERY_SETTLE_SECONDS=0.5)):
+        writer = asyncio.create_task(keep_writing())
+        report = (await client.post("/videos/discover")).json()
+        await writer
+        assert report["still_writing"] == [str(growing)] and report["created"] == []
+        report = (await client.post("/videos/discover")).json()
+        assert len(report["created"]) == 1
+
+
+async def test_task_filters_sorting_and_pagination(api) -> None:  # noqa: ANN001
+    await _discover(api)
+    ocr = (await api.get("/tasks", params={"task_type": "ocr"})).json()
+    assert ocr["total"] == 2 and {t["task_type"] for t in ocr["items"]} == {"ocr"}
+    page = (await api.get("/tasks", params={"limit": 5, "offset": 10, "sort": "running_time", "order": "asc"})).json()
+    assert (page["total"], page["limit"], page["offset"], len(page["items"])) == (12, 5, 10, 2)
+    video_id = ocr["items"][0]["video_id"]
+    mine = (await api.get("/tasks", params={"video_id": video_id, "status": "pending"})).json()
+    assert mine["total"] == 6
+    first = mine["items"][0]
+    assert first["job_id"] == f"ml_{first['task_id']}"
+    assert set(first) >= {"task_id", "video_id", "task_type", "status", "queue", "job_id", "attempts", "error",
+                          "created_at", "started_at", "completed_at"}
+
+
+@pytest.mark.parametrize("params", [{"limit": 501}, {"limit": 0}, {"offset": -1}, {"sort": "name"},
+                                    {"order": "up"}, {"status": "done"}, {"task_type": "x"}, {"video_id": "nope"}])
+async def test_bad_task_queries_are_422(api, params) -> None:  # noqa: ANN001
+    resp = await api.get("/tasks", params=params)
+    assert resp.status_code == 422 and "detail" in resp.json()
+
+
+async def test_unknown_and_malformed_ids(api) -> None:  # noqa: ANN001
+    unknown = "00000000-0000-0000-0000-000000000000"
+    for method, path in [("GET", f"/tasks/{unknown}"), ("POST", f"/tasks/{unknown}/cancel"),
+                         ("POST", f"/tasks/{unknown}/retry"), ("POST", f"/tasks/{unknown}/enqueue"),
+                         ("GET", f"/videos/{unknown}"), ("GET", f"/videos/{unknown}/artifacts")]:
+        assert (await api.request(method, path)).status_code == 404, path
+    assert (await api.get("/tasks/not-a-uuid")).status_code == 422
+    resp = await api.get(f"/videos/{unknown}/artifacts", params={"from_ms": 10, "to_ms": 5})
+    assert resp.status_code == 422
+
+
+async def test_cancel_retry_enqueue_lifecycle(api, redis) -> None:  # noqa: ANN001
+    await _discover(api)
+    task = (await api.get("/tasks", params={"task_type": "scene_detection", "limit": 1})).json()["items"][0]
+    tid, job_id = task["task_id"], task["job_id"]
+
+    enq = await api.post(f"/tasks/{tid}/enqueue")
+    assert enq.status_code == 200 and enq.json()["enqueued"] is False  # already queued: a no-op
+
+    cancel = await api.post(f"/tasks/{tid}/cancel")
+    assert cancel.status_code == 200 and cancel.json()["task"]["status"] == "cancelled"
+    assert await redis.zscore(abort_jobs_ss, job_id) is not None
+    assert (await api.post(f"/tasks/{tid}/cancel")).status_code == 409
+    assert (await api.post(f"/tasks/{tid}/enqueue")).status_code == 409
+
+    # Simulate the worker dropping the aborted job, as arq does.
+    await redis.zrem(CPU_QUEUE, job_id)
+    await redis.delete(f"arq:job:{job_id}")
+    retry = await api.post(f"/tasks/{tid}/retry")
+    body = retry.json()
+    assert retry.status_code == 200 and body["task"]["status"] == "pending" and body["enqueued"] is True
+    assert await redis.zscore(abort_jobs_ss, job_id) is None, "a stale abort marker would kill the new job"
+    assert await redis.zscore(CPU_QUEUE, job_id) is not None
+    assert (await api.post(f"/tasks/{tid}/retry")).status_code == 409
+
+
+async def test_health_reports_dependencies(api) -> None:  # noqa: ANN001
+    resp = await api.get("/health")
+    body = resp.json()
+    assert resp.status_code == 200
+    assert body["database"] == "up" and body["valkey"] == "up"
+    assert body["ml_service"].startswith("down")
+    assert body["workers"] == {"gpu_jobs": "absent", "cpu_jobs": "absent"}
+    assert body["status"] == "degraded"
+    assert body["queues"]["gpu_jobs"]["depth"] == 0
+
+
+async def test_health_is_503_when_valkey_is_down(db, migrated_url, video_dir) -> None:  # noqa: ANN001
+    from embedded_servers import free_port
+
+    settings = settings_for(migrated_url, f"redis://127.0.0.1:{free_port()}/0", video_dir)
+    async for client in _client(settings):
+        resp = await client.get("/health")
+        assert resp.status_code == 503 and resp.json()["status"] == "unhealthy"
+        assert resp.json()["valkey"].startswith("down")
+        # Endpoints that need the queue answer 503 with a JSON error, never 500.
+        listed = await client.get("/tasks")
+        assert listed.status_code == 200
+
+
+async def test_api_token_guards_mutations(db, redis, migrated_url, valkey, video_dir) -> None:  # noqa: ANN001
+    async for client in _client(settings_for(migrated_url, valkey.url, video_dir, API_TOKEN="s3cret")):
+        assert (await client.post("/videos/discover")).status_code == 401
+        bad = {"Authorization": "Bearer nope"}
+        assert (await client.post("/videos/discover", headers=bad)).status_code == 401
+        ok = await client.post("/videos/discover", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        assert (await client.get("/tasks")).status_code == 200  # reads stay open by default
+
+
+async def test_openapi_docs_are_served(api) -> None:  # noqa: ANN001
+    assert (await api.get("/docs")).status_code == 200
+    paths = (await api.get("/openapi.json")).json()["paths"]
+    assert {"/health", "/videos", "/tasks", "/tasks/{task_id}/retry", "/videos/{video_id}/artifacts"} <= set(paths)
