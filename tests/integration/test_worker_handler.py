@@ -1,0 +1,145 @@
+"""The job handler on real PostgreSQL and Valkey, with a scripted ML port."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from arq import Retry
+
+from factories import ocr_item, response, video
+from fakes import FakeMLClient
+from reelscan_api.discovery import build_tasks
+from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
+from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.tasks import Event, TaskStatus, TaskType
+from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_shared.ports.repositories import ArtifactQuery
+from reelscan_worker import bootstrap
+from reelscan_worker.handler import run_task
+from reelscan_worker.lease import lease_key
+from reelscan_worker.settings import WorkerSettings
+
+
+@pytest.fixture
+def settings(migrated_url: str, valkey) -> WorkerSettings:  # noqa: ANN001
+    return WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, ARQ_MAX_TRIES=3,
+                          RETRY_BASE_DELAY_SECONDS=1)
+
+
+async def setup(db, redis, settings, ml):  # noqa: ANN001, ANN201
+    v = video()
+    tasks = build_tasks(v.video_id, {})
+    await SqlVideoRepository(db).add_with_tasks(v, tasks)
+    ocr = next(t for t in tasks if t.task_type is TaskType.OCR)
+    deps = bootstrap.build(settings, redis, ml=ml)
+    return deps, ocr, v
+
+
+def ctx(deps, task, job_try: int = 1) -> dict:  # noqa: ANN001
+    return {"deps": deps, "job_id": task.job_id, "job_try": job_try}
+
+
+async def test_success_stores_validated_artifacts(db, redis, settings) -> None:  # noqa: ANN001
+    ml = FakeMLClient(response())
+    deps, task, v = await setup(db, redis, settings, ml)
+    result = await run_task(ctx(deps, task), task.task_id)
+    assert result == {"outcome": "completed", "artifacts": 2}
+    stored = await SqlTaskRepository(db).get(task.task_id)
+    assert stored.status is TaskStatus.COMPLETED and stored.attempts == 1 and stored.completed_at
+    assert ml.calls == [("/infer/ocr", v.path, task.config)]
+    page = await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))
+    assert [a.payload["text"] for a in page.items] == ["HELLO", "WORLD"]
+    assert not await redis.exists(lease_key(task.job_id)), "the lease is released after the job"
+    await deps.close()
+
+
+async def test_ml_unavailable_retries_with_backoff_then_fails(db, redis, settings) -> None:  # noqa: ANN001
+    ml = FakeMLClient(*(MLUnavailable("ML service unreachable (ConnectError)") for _ in range(3)))
+    deps, task, _ = await setup(db, redis, settings, ml)
+    repo = SqlTaskRepository(db)
+    with pytest.raises(Retry) as first:
+        await run_task(ctx(deps, task, 1), task.task_id)
+    assert first.value.defer_score == 1000
+    pending = await repo.get(task.task_id)
+    assert pending.status is TaskStatus.PENDING and "retrying" in pending.error
+    with pytest.raises(Retry) as second:
+        await run_task(ctx(deps, task, 2), task.task_id)
+    assert second.value.defer_score == 2000
+    result = await run_task(ctx(deps, task, 3), task.task_id)
+    failed = await repo.get(task.task_id)
+    assert result["outcome"] == "failed" and failed.status is TaskStatus.FAILED
+    assert "gave up after 3 attempts" in failed.error and "unreachable" in failed.error
+    assert failed.attempts == 3
+    await deps.close()
+
+
+async def test_ml_rejection_fails_with_its_message(db, redis, settings) -> None:  # noqa: ANN001
+    deps, task, _ = await setup(db, redis, settings, FakeMLClient(MLError("cannot open x.mp4 as a video")))
+    await run_task(ctx(deps, task), task.task_id)
+    failed = await SqlTaskRepository(db).get(task.task_id)
+    assert failed.status is TaskStatus.FAILED and "cannot open x.mp4" in failed.error
+    await deps.close()
+
+
+async def test_invalid_payload_fails_and_writes_nothing(db, redis, settings) -> None:  # noqa: ANN001
+    bad = ocr_item(1000)
+    bad = bad.model_copy(update={"payload": {**bad.payload, "box": {"x1": 9, "y1": 0, "x2": 1, "y2": 1}}})
+    deps, task, v = await setup(db, redis, settings, FakeMLClient(response(items=[ocr_item(0), bad])))
+    await run_task(ctx(deps, task), task.task_id)
+    failed = await SqlTaskRepository(db).get(task.task_id)
+    assert failed.status is TaskStatus.FAILED and "item 1" in failed.error and "x1 <= x2" in failed.error
+    assert (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    await deps.close()
+
+
+@pytest.mark.parametrize("status_event", [Event.CANCEL])
+async def test_finished_or_cancelled_tasks_are_skipped(db, redis, settings, status_event) -> None:  # noqa: ANN001
+    ml = FakeMLClient(response())
+    deps, task, _ = await setup(db, redis, settings, ml)
+    await SqlTaskRepository(db).apply(task.task_id, status_event, utcnow())
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "skipped"
+    assert ml.calls == []
+    await deps.close()
+
+
+async def test_cancel_during_inference_leaves_no_artifacts(db, redis, settings) -> None:  # noqa: ANN001
+    hold = asyncio.Event()
+    ml = FakeMLClient(response(), hold=hold)
+    deps, task, v = await setup(db, redis, settings, ml)
+    job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
+    await asyncio.wait_for(ml.entered.wait(), 5)
+    assert await redis.exists(lease_key(task.job_id)), "a running job holds its lease"
+    await SqlTaskRepository(db).apply(task.task_id, Event.CANCEL, utcnow())  # what the API does
+    job.cancel()  # what arq does on abort
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    stored = await SqlTaskRepository(db).get(task.task_id)
+    assert stored.status is TaskStatus.CANCELLED
+    assert (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    await deps.close()
+
+
+async def test_cancel_mid_run_racing_completion_keeps_one_state(db, redis, settings) -> None:  # noqa: ANN001
+    hold = asyncio.Event()
+    deps, task, v = await setup(db, redis, settings, FakeMLClient(response(), hold=hold))
+    job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
+    await asyncio.wait_for(deps.ml.entered.wait(), 5)
+    await SqlTaskRepository(db).apply(task.task_id, Event.CANCEL, utcnow())
+    hold.set()  # the ML answer arrives after the cancel
+    assert (await job)["outcome"] == "discarded"
+    assert (await SqlTaskRepository(db).get(task.task_id)).status is TaskStatus.CANCELLED
+    assert (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    await deps.close()
+
+
+async def test_shutdown_mid_task_hands_the_task_back(db, redis, settings) -> None:  # noqa: ANN001
+    deps, task, _ = await setup(db, redis, settings, FakeMLClient(response(), hold=asyncio.Event()))
+    job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
+    await asyncio.wait_for(deps.ml.entered.wait(), 5)
+    job.cancel()  # arq cancels running jobs when the grace period ends
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    stored = await SqlTaskRepository(db).get(task.task_id)
+    assert stored.status is TaskStatus.PENDING and "shut down" in stored.error
+    await deps.close()
