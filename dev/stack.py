@@ -160,6 +160,17 @@ class Stack:
                     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
                 time.sleep(0.3)
 
+    def kill(self, name: str) -> None:
+        """SIGKILL a service (fault injection); ``restart`` brings it back."""
+        service = self.services[name]
+        service.signal(signal.SIGKILL)
+        if service.proc is not None:
+            service.proc.wait(10)
+
+    def restart(self, name: str) -> None:
+        self.services[name].stop()
+        self.services[name].start()
+
     def stop(self) -> None:
         """Stop everything this stack started: services first, then the stores."""
         order = [n for n in ("api", "worker-gpu", "worker-cpu") if n in self.services]
