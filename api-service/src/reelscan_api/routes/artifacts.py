@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 
 from reelscan_api.bootstrap import Container
 from reelscan_api.routes.deps import container, require_read
@@ -30,7 +31,9 @@ async def list_artifacts(
     c: Container = Depends(container),
 ) -> ArtifactListOut:
     if from_ms is not None and to_ms is not None and to_ms < from_ms:
-        raise HTTPException(status_code=422, detail="to_ms must not be before from_ms")
+        # Same shape as FastAPI's own 422s, so clients parse one error format.
+        raise RequestValidationError([{"type": "value_error", "loc": ["query", "to_ms"],
+                                       "msg": "to_ms must not be before from_ms", "input": to_ms}])
     if await c.videos.get(str(video_id)) is None:
         raise NotFound(f"video {video_id} not found")
     page = await c.artifacts.query(ArtifactQuery(video_id=str(video_id), artifact_type=artifact_type,

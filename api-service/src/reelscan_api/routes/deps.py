@@ -1,38 +1,42 @@
-"""Request dependencies: the container, and the optional bearer token."""
+"""Request dependencies: the container, and the optional bearer token.
+
+The token is read from the Authorization header directly (not via FastAPI's
+HTTPBearer) so that the OpenAPI schema does not claim every endpoint needs auth:
+with no API_TOKEN set, none does.
+"""
 
 from __future__ import annotations
 
 import secrets
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from reelscan_api.bootstrap import Container
+from reelscan_api.schemas import ErrorOut
 
-_bearer = HTTPBearer(auto_error=False)
+UNAUTHORIZED = {401: {"model": ErrorOut, "description": "API_TOKEN is set and the bearer token is missing or wrong"}}
 
 
 def container(request: Request) -> Container:
     return request.app.state.container
 
 
-def _check_token(c: Container, creds: HTTPAuthorizationCredentials | None) -> None:
+def _check_token(c: Container, request: Request) -> None:
     expected = c.settings.api_token
     if not expected:
         return
-    if creds is None or not secrets.compare_digest(creds.credentials.encode(), expected.encode()):
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(credentials.strip().encode(), expected.encode()):
         raise HTTPException(status_code=401, detail="missing or invalid bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_write(c: Container = Depends(container),
-                  creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+def require_write(request: Request, c: Container = Depends(container)) -> None:
     """Mutating endpoints need the token whenever API_TOKEN is set."""
-    _check_token(c, creds)
+    _check_token(c, request)
 
 
-def require_read(c: Container = Depends(container),
-                 creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+def require_read(request: Request, c: Container = Depends(container)) -> None:
     """Reads need the token only with API_TOKEN_READS=true."""
     if c.settings.api_token_reads:
-        _check_token(c, creds)
+        _check_token(c, request)

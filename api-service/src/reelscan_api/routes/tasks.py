@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from reelscan_api.bootstrap import Container
-from reelscan_api.routes.deps import container, require_read, require_write
+from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
 from reelscan_api.schemas import ErrorOut, TaskActionOut, TaskListOut, TaskOut
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
@@ -20,6 +20,7 @@ from reelscan_shared.ports.repositories import TaskQuery
 log = get_logger(__name__)
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+WRITE_ERRORS = {**ERRORS, **UNAUTHORIZED}
 
 
 @router.get("", response_model=TaskListOut, dependencies=[Depends(require_read)])
@@ -59,7 +60,7 @@ async def get_task(task_id: uuid.UUID, c: Container = Depends(container)) -> Tas
     return TaskOut.of(await _task(c, task_id))
 
 
-@router.post("/{task_id}/enqueue", response_model=TaskActionOut, responses=ERRORS,
+@router.post("/{task_id}/enqueue", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Enqueue a PENDING task's job (a no-op if it is already queued)."""
@@ -69,7 +70,7 @@ async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) ->
     return TaskActionOut(task=TaskOut.of(task), enqueued=await c.queue.enqueue(task))
 
 
-@router.post("/{task_id}/cancel", response_model=TaskActionOut, responses=ERRORS,
+@router.post("/{task_id}/cancel", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def cancel_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Mark the task CANCELLED and abort its job; 409 if it already finished."""
@@ -83,7 +84,7 @@ async def cancel_task(task_id: uuid.UUID, c: Container = Depends(container)) -> 
     return TaskActionOut(task=TaskOut.of(task), enqueued=False)
 
 
-@router.post("/{task_id}/retry", response_model=TaskActionOut, responses=ERRORS,
+@router.post("/{task_id}/retry", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def retry_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Send a FAILED or CANCELLED task back to PENDING and enqueue it again."""

@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Depends, Query
 
 from reelscan_api.bootstrap import Container
-from reelscan_api.routes.deps import container, require_read, require_write
+from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
 from reelscan_api.schemas import DiscoveredVideo, DiscoveryOut, ErrorOut, VideoListOut, VideoOut
 from reelscan_shared.domain.errors import NotFound
 
@@ -28,7 +28,8 @@ async def get_video(video_id: uuid.UUID, c: Container = Depends(container)) -> V
     return VideoOut.of(video, await c.tasks.status_counts(video.video_id))
 
 
-@router.post("/discover", response_model=DiscoveryOut, dependencies=[Depends(require_write)])
+@router.post("/discover", response_model=DiscoveryOut, responses=UNAUTHORIZED,
+             dependencies=[Depends(require_write)])
 async def discover(c: Container = Depends(container)) -> DiscoveryOut:
     """Scan VIDEO_PATHS now; returns what was found and what was created."""
     report = await c.discovery.scan()
