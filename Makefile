@@ -12,6 +12,8 @@ run: setup
 	@$(PY) dev/launcher.py
 
 test: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy shared/src/reelscan_shared/domain
 	@$(PY) -m pytest
 
 lint: setup

@@ -70,8 +70,9 @@ class EmbeddedPostgres:
 
     def _prepare_root(self) -> None:
         """Let the unprivileged user reach the binaries and own the data directory."""
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
         import stat
+
+        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
         ensure_user_exists(PG_USER_WHEN_ROOT)
         ensure_prefix_permissions(self.data_dir)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import Stack  # noqa: E402
+from stack import Stack
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 
@@ -50,7 +50,8 @@ def supervise(stack: Stack) -> None:
         for service in stack.services.values():
             if not service.alive:
                 code = service.proc.returncode if service.proc else None
-                print(f"\n!! {service.name} exited ({code}); last log lines:\n{service.tail()}\n!! restarting {service.name}")
+                print(f"\n!! {service.name} exited ({code}); last log lines:\n{service.tail()}")
+                print(f"!! restarting {service.name}")
                 service.restarts += 1
                 time.sleep(min(2 ** service.restarts, 30))
                 service.start()

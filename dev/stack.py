@@ -5,6 +5,7 @@ and fault-injection tests, so both exercise the same start-up path."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,10 +24,8 @@ def _die_with_parent() -> None:
     """Children get SIGTERM if the launcher itself dies (even by SIGKILL): no orphans."""
     import ctypes
 
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
     os.setsid()
 
 
@@ -54,10 +52,8 @@ class Service:
     def signal(self, sig: int) -> None:
         if self.alive:
             assert self.proc is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
 
     def stop(self, timeout: float = 20.0) -> None:
         if not self.alive:

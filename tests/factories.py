@@ -11,13 +11,13 @@ from reelscan_shared.domain.videos import Video
 from reelscan_shared.schemas.ml import InferenceItem, InferenceResponse
 
 
-def video(path: str | None = None, **kw: Any) -> Video:  # noqa: ANN401
+def video(path: str | None = None, **kw: Any) -> Video:
     return Video(video_id=str(uuid.uuid4()), path=path or f"/videos/{uuid.uuid4().hex}.mp4", file_hash="0" * 64,
                  size_bytes=1234, discovered_at=utcnow(), **kw)
 
 
 def task(video_id: str | None = None, task_type: TaskType = TaskType.OCR,
-         status: TaskStatus = TaskStatus.PENDING, **kw: Any) -> Task:  # noqa: ANN401
+         status: TaskStatus = TaskStatus.PENDING, **kw: Any) -> Task:
     from reelscan_shared.domain.catalog import ANALYSES
 
     return Task(task_id=str(uuid.uuid4()), video_id=video_id or str(uuid.uuid4()), task_type=task_type,

@@ -7,7 +7,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
-
 import sample_videos as sv
 from embedded_servers import free_port
 from stack import Stack

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 import redis as redis_sync
-
 from helpers import assert_one_artifact_set_per_task, make_stack, wait_for_running, wait_until_finished
 from stack import Stack
 
@@ -51,7 +50,7 @@ def run_scenario(tmp_path: Path, sample_videos: dict[str, Path]) -> Iterator[Cal
         stack.stop()
 
 
-def test_sigkill_a_worker_mid_task(run_scenario) -> None:  # noqa: ANN001
+def test_sigkill_a_worker_mid_task(run_scenario) -> None:
     killed: dict = {}
 
     def inject(stack: Stack, client: httpx.Client) -> None:
@@ -64,7 +63,7 @@ def test_sigkill_a_worker_mid_task(run_scenario) -> None:  # noqa: ANN001
     assert victim["attempts"] >= 2, "the killed attempt was run again"
 
 
-def test_kill_the_ml_service_mid_inference(run_scenario) -> None:  # noqa: ANN001
+def test_kill_the_ml_service_mid_inference(run_scenario) -> None:
     def inject(stack: Stack, client: httpx.Client) -> None:
         wait_for_running(client)
         stack.kill("ml")
@@ -75,7 +74,7 @@ def test_kill_the_ml_service_mid_inference(run_scenario) -> None:  # noqa: ANN00
     assert any(t["attempts"] >= 2 for t in tasks), "the interrupted inference was retried"
 
 
-def test_flushall_valkey_mid_run(run_scenario) -> None:  # noqa: ANN001
+def test_flushall_valkey_mid_run(run_scenario) -> None:
     def inject(stack: Stack, client: httpx.Client) -> None:
         wait_for_running(client)
         redis_sync.Redis.from_url(stack.redis_url).flushall()
@@ -85,7 +84,7 @@ def test_flushall_valkey_mid_run(run_scenario) -> None:  # noqa: ANN001
     assert '"reconcile_action"' in logs, "the reconciler rebuilt the lost queue entries"
 
 
-def test_restart_postgresql_mid_run(run_scenario) -> None:  # noqa: ANN001
+def test_restart_postgresql_mid_run(run_scenario) -> None:
     def inject(stack: Stack, client: httpx.Client) -> None:
         wait_for_running(client)
         assert stack.postgres is not None
@@ -96,7 +95,7 @@ def test_restart_postgresql_mid_run(run_scenario) -> None:  # noqa: ANN001
     run_scenario(inject)
 
 
-def test_two_workers_on_one_queue_never_run_a_task_twice(run_scenario) -> None:  # noqa: ANN001
+def test_two_workers_on_one_queue_never_run_a_task_twice(run_scenario) -> None:
     stack, tasks = run_scenario(lambda s, c: None,
                                 workers={"worker-gpu": "gpu", "worker-gpu-2": "gpu", "worker-cpu": "cpu"})
     metrics = httpx.get(f"{stack.ml_url}/metrics").text

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 import sample_videos as sv
-from reelscan_shared.schemas.payloads import validate_payload
 from stack import Stack
+
+from reelscan_shared.schemas.payloads import validate_payload
 
 pytestmark = pytest.mark.e2e
 GOOD = ("speech.mp4", "text.mp4", "cuts.mp4", "face.mp4")

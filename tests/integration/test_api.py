@@ -26,9 +26,9 @@ def settings_for(migrated_url: str, redis_url: str, video_dir: Path, **extra: ob
 
 async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-            yield client
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+        yield c
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
 
 
 @pytest.fixture
-async def api(db, redis, migrated_url, valkey, video_dir) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def api(db, redis, migrated_url, valkey, video_dir) -> AsyncIterator[httpx.AsyncClient]:
     async for client in _client(settings_for(migrated_url, valkey.url, video_dir)):
         yield client
 
@@ -53,7 +53,7 @@ async def _discover(api: httpx.AsyncClient) -> dict:
     return resp.json()
 
 
-async def test_discovery_registers_videos_tasks_and_jobs_once(api, redis) -> None:  # noqa: ANN001
+async def test_discovery_registers_videos_tasks_and_jobs_once(api, redis) -> None:
     report = await _discover(api)
     assert report["found"] == 2 and len(report["created"]) == 2
     assert await redis.zcard(GPU_QUEUE) == 10 and await redis.zcard(CPU_QUEUE) == 2
@@ -68,7 +68,7 @@ async def test_discovery_registers_videos_tasks_and_jobs_once(api, redis) -> Non
     assert detail["task_counts"]["pending"] == 6
 
 
-async def test_a_file_still_being_written_waits(db, redis, migrated_url, valkey, tmp_path) -> None:  # noqa: ANN001
+async def test_a_file_still_being_written_waits(db, redis, migrated_url, valkey, tmp_path) -> None:
     library = tmp_path / "growing"
     library.mkdir()
     growing = library / "upload.mp4"
@@ -89,7 +89,7 @@ async def test_a_file_still_being_written_waits(db, redis, migrated_url, valkey,
         assert len(report["created"]) == 1
 
 
-async def test_task_filters_sorting_and_pagination(api) -> None:  # noqa: ANN001
+async def test_task_filters_sorting_and_pagination(api) -> None:
     await _discover(api)
     ocr = (await api.get("/tasks", params={"task_type": "ocr"})).json()
     assert ocr["total"] == 2 and {t["task_type"] for t in ocr["items"]} == {"ocr"}
@@ -106,12 +106,12 @@ async def test_task_filters_sorting_and_pagination(api) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("params", [{"limit": 501}, {"limit": 0}, {"offset": -1}, {"sort": "name"},
                                     {"order": "up"}, {"status": "done"}, {"task_type": "x"}, {"video_id": "nope"}])
-async def test_bad_task_queries_are_422(api, params) -> None:  # noqa: ANN001
+async def test_bad_task_queries_are_422(api, params) -> None:
     resp = await api.get("/tasks", params=params)
     assert resp.status_code == 422 and "detail" in resp.json()
 
 
-async def test_unknown_and_malformed_ids(api) -> None:  # noqa: ANN001
+async def test_unknown_and_malformed_ids(api) -> None:
     unknown = "00000000-0000-0000-0000-000000000000"
     for method, path in [("GET", f"/tasks/{unknown}"), ("POST", f"/tasks/{unknown}/cancel"),
                          ("POST", f"/tasks/{unknown}/retry"), ("POST", f"/tasks/{unknown}/enqueue"),
@@ -122,7 +122,7 @@ async def test_unknown_and_malformed_ids(api) -> None:  # noqa: ANN001
     assert resp.status_code == 422
 
 
-async def test_cancel_retry_enqueue_lifecycle(api, redis) -> None:  # noqa: ANN001
+async def test_cancel_retry_enqueue_lifecycle(api, redis) -> None:
     await _discover(api)
     task = (await api.get("/tasks", params={"task_type": "scene_detection", "limit": 1})).json()["items"][0]
     tid, job_id = task["task_id"], task["job_id"]
@@ -147,7 +147,7 @@ async def test_cancel_retry_enqueue_lifecycle(api, redis) -> None:  # noqa: ANN0
     assert (await api.post(f"/tasks/{tid}/retry")).status_code == 409
 
 
-async def test_health_reports_dependencies(api) -> None:  # noqa: ANN001
+async def test_health_reports_dependencies(api) -> None:
     resp = await api.get("/health")
     body = resp.json()
     assert resp.status_code == 200
@@ -158,7 +158,7 @@ async def test_health_reports_dependencies(api) -> None:  # noqa: ANN001
     assert body["queues"]["gpu_jobs"]["depth"] == 0
 
 
-async def test_health_is_503_when_valkey_is_down(db, migrated_url, video_dir) -> None:  # noqa: ANN001
+async def test_health_is_503_when_valkey_is_down(db, migrated_url, video_dir) -> None:
     from embedded_servers import free_port
 
     settings = settings_for(migrated_url, f"redis://127.0.0.1:{free_port()}/0", video_dir)
@@ -171,7 +171,7 @@ async def test_health_is_503_when_valkey_is_down(db, migrated_url, video_dir) ->
         assert listed.status_code == 200
 
 
-async def test_api_token_guards_mutations(db, redis, migrated_url, valkey, video_dir) -> None:  # noqa: ANN001
+async def test_api_token_guards_mutations(db, redis, migrated_url, valkey, video_dir) -> None:
     async for client in _client(settings_for(migrated_url, valkey.url, video_dir, API_TOKEN="s3cret")):
         assert (await client.post("/videos/discover")).status_code == 401
         bad = {"Authorization": "Bearer nope"}
@@ -181,7 +181,7 @@ async def test_api_token_guards_mutations(db, redis, migrated_url, valkey, video
         assert (await client.get("/tasks")).status_code == 200  # reads stay open by default
 
 
-async def test_openapi_docs_are_served(api) -> None:  # noqa: ANN001
+async def test_openapi_docs_are_served(api) -> None:
     assert (await api.get("/docs")).status_code == 200
     paths = (await api.get("/openapi.json")).json()["paths"]
     assert {"/health", "/videos", "/tasks", "/tasks/{task_id}/retry", "/videos/{video_id}/artifacts"} <= set(paths)

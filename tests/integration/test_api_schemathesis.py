@@ -13,16 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
-from hypothesis import HealthCheck, given, settings
-
 from embedded_servers import free_port
+from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def api_url(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:  # noqa: ANN001
+def api_url(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     library = tmp_path_factory.mktemp("schemathesis-videos")
     env = {**os.environ, "DATABASE_URL": migrated_url, "REDIS_URL": valkey.url, "VIDEO_PATHS": str(library),
@@ -52,7 +51,7 @@ def test_api_conforms_to_its_schema(api_url: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-        def check(case) -> None:  # noqa: ANN001
+        def check(case) -> None:
             # positive_data_acceptance is left out: one rule cannot be said in OpenAPI
             # (to_ms >= from_ms), so a schema-valid window can still get a 422.
             case.call_and_validate(excluded_checks=[positive_data_acceptance])

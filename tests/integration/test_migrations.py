@@ -26,7 +26,7 @@ def test_migrated_schema_matches_metadata(migrated_url: str) -> None:
     assert _diff(migrated_url) == []
 
 
-def test_downgrade_then_upgrade_round_trips(postgres) -> None:  # noqa: ANN001
+def test_downgrade_then_upgrade_round_trips(postgres) -> None:
     import subprocess
 
     subprocess.run([str(postgres.bin / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",

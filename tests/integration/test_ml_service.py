@@ -25,17 +25,17 @@ async def ml(tmp_path: Path, sample_videos: dict[str, Path]) -> AsyncIterator[tu
     (tmp_path / "outside.mp4").write_bytes(sample_videos["cuts"].read_bytes())
     settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), GPU_CONCURRENCY=1)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ml",
-                                     timeout=120) as client:
-            yield client, library
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), \
+            httpx.AsyncClient(transport=transport, base_url="http://ml", timeout=120) as client:
+        yield client, library
 
 
-async def infer(client: httpx.AsyncClient, analysis: str, path: Path | str, config: dict | None = None):  # noqa: ANN201
+async def infer(client: httpx.AsyncClient, analysis: str, path: Path | str, config: dict | None = None):
     return await client.post(f"/infer/{analysis}", json={"video_path": str(path), "config": config or {}})
 
 
-async def test_scenes_finds_the_hard_cuts_with_provenance(ml) -> None:  # noqa: ANN001
+async def test_scenes_finds_the_hard_cuts_with_provenance(ml) -> None:
     client, library = ml
     resp = await infer(client, "scenes", library / "cuts-copy.mp4")
     assert resp.status_code == 200, resp.text
@@ -50,13 +50,13 @@ async def test_scenes_finds_the_hard_cuts_with_provenance(ml) -> None:  # noqa: 
 
 
 @pytest.mark.parametrize("requested", ["/etc/passwd", "{lib}/../outside.mp4", "{lib}/cuts.mp4", "relative.mp4"])
-async def test_paths_outside_the_library_are_403(ml, requested) -> None:  # noqa: ANN001
+async def test_paths_outside_the_library_are_403(ml, requested) -> None:
     client, library = ml
     resp = await infer(client, "scenes", requested.format(lib=library))
     assert resp.status_code == 403 and "outside" in resp.json()["detail"]
 
 
-async def test_bad_requests_are_4xx_with_a_message(ml) -> None:  # noqa: ANN001
+async def test_bad_requests_are_4xx_with_a_message(ml) -> None:
     client, library = ml
     assert (await infer(client, "telepathy", library / "cuts-copy.mp4")).status_code == 404
     assert (await infer(client, "scenes", library / "missing.mp4")).status_code == 404
@@ -69,14 +69,14 @@ async def test_bad_requests_are_4xx_with_a_message(ml) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("name", ["corrupt.mp4", "empty.mp4"])
 @pytest.mark.parametrize("analysis", ["scenes", "objects", "transcribe"])
-async def test_unreadable_videos_are_422_with_a_readable_error(ml, name, analysis) -> None:  # noqa: ANN001
+async def test_unreadable_videos_are_422_with_a_readable_error(ml, name, analysis) -> None:
     client, library = ml
     resp = await infer(client, analysis, library / name)
     assert resp.status_code == 422
     assert name in resp.json()["detail"]
 
 
-async def test_health_reports_models_and_gpu(ml) -> None:  # noqa: ANN001
+async def test_health_reports_models_and_gpu(ml) -> None:
     client, _ = ml
     body = (await client.get("/health")).json()
     assert body["status"] == "ok" and body["gpu_concurrency"] == 1

@@ -2,14 +2,14 @@
 
 from arq.constants import abort_jobs_ss, result_key_prefix
 from arq.jobs import serialize_result
-
 from factories import task
+
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.tasks import TaskType
 
 
-async def test_enqueue_is_idempotent_per_task(redis) -> None:  # noqa: ANN001
+async def test_enqueue_is_idempotent_per_task(redis) -> None:
     q = ArqJobQueue(redis)
     t = task(task_type=TaskType.OCR)
     assert await q.enqueue(t) is True
@@ -18,7 +18,7 @@ async def test_enqueue_is_idempotent_per_task(redis) -> None:  # noqa: ANN001
     assert await q.job_state(t.job_id, t.queue) == "queued"
 
 
-async def test_requeue_clears_kept_result_and_stale_abort_marker(redis) -> None:  # noqa: ANN001
+async def test_requeue_clears_kept_result_and_stale_abort_marker(redis) -> None:
     q = ArqJobQueue(redis)
     t = task(task_type=TaskType.SCENE_DETECTION)
     # What arq leaves behind after a finished (aborted) job: a kept result and an abort marker.
@@ -31,7 +31,7 @@ async def test_requeue_clears_kept_result_and_stale_abort_marker(redis) -> None:
     assert await q.job_state(t.job_id, t.queue) == "queued"
 
 
-async def test_abort_sets_the_marker_arq_reads(redis) -> None:  # noqa: ANN001
+async def test_abort_sets_the_marker_arq_reads(redis) -> None:
     q = ArqJobQueue(redis)
     t = task()
     await q.enqueue(t)
@@ -39,7 +39,7 @@ async def test_abort_sets_the_marker_arq_reads(redis) -> None:  # noqa: ANN001
     assert await redis.zscore(abort_jobs_ss, t.job_id) is not None
 
 
-async def test_worker_liveness_follows_arq_health_key(redis) -> None:  # noqa: ANN001
+async def test_worker_liveness_follows_arq_health_key(redis) -> None:
     q = ArqJobQueue(redis)
     assert not await q.worker_alive(GPU_QUEUE)
     await redis.set(GPU_QUEUE + ":health-check", "ok", px=5000)

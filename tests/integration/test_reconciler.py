@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_result
-from sqlalchemy import text
-
 from factories import response, video
 from fakes import FakeMLClient
+from sqlalchemy import text
+
 from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
@@ -24,7 +24,7 @@ from reelscan_worker.settings import WorkerSettings
 
 
 @pytest.fixture
-async def world(db, redis, migrated_url, valkey):  # noqa: ANN001, ANN201
+async def world(db, redis, migrated_url, valkey):
     settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, WORKER_LEASE_TTL=5,
                               TASK_ALERT_AFTER=60)
     deps = bootstrap.build(settings, redis, ml=FakeMLClient())
@@ -35,11 +35,11 @@ async def world(db, redis, migrated_url, valkey):  # noqa: ANN001, ANN201
     await deps.close()
 
 
-async def _start(db, task_id: str, ago_s: float = 0):  # noqa: ANN001, ANN202
+async def _start(db, task_id: str, ago_s: float = 0):
     return await SqlTaskRepository(db).apply(task_id, Event.START, utcnow() - timedelta(seconds=ago_s))
 
 
-async def test_pending_tasks_without_jobs_are_enqueued(world, redis) -> None:  # noqa: ANN001
+async def test_pending_tasks_without_jobs_are_enqueued(world, redis) -> None:
     deps, tasks = world
     queue = ArqJobQueue(redis)
     await queue.enqueue(tasks[TaskType.OCR])  # one still has its job
@@ -50,7 +50,7 @@ async def test_pending_tasks_without_jobs_are_enqueued(world, redis) -> None:  #
     assert (await Reconciler(deps).run_once()).get("enqueued_pending", 0) == 0, "idempotent"
 
 
-async def test_running_task_whose_job_vanished_is_rerun(world, db, redis) -> None:  # noqa: ANN001
+async def test_running_task_whose_job_vanished_is_rerun(world, db, redis) -> None:
     deps, tasks = world
     t = tasks[TaskType.OCR]
     await _start(db, t.task_id)
@@ -60,7 +60,7 @@ async def test_running_task_whose_job_vanished_is_rerun(world, db, redis) -> Non
     assert await ArqJobQueue(redis).job_state(t.job_id, t.queue) == "queued"
 
 
-async def test_expired_lease_clears_arqs_in_progress_marker(world, db, redis) -> None:  # noqa: ANN001
+async def test_expired_lease_clears_arqs_in_progress_marker(world, db, redis) -> None:
     deps, tasks = world
     queue = ArqJobQueue(redis)
     dead, alive, fresh = tasks[TaskType.OCR], tasks[TaskType.FACE_DETECTION], tasks[TaskType.TRANSCRIPTION]
@@ -79,13 +79,13 @@ async def test_expired_lease_clears_arqs_in_progress_marker(world, db, redis) ->
     assert (await SqlTaskRepository(db).get(fresh.task_id)).status is TaskStatus.RUNNING
 
 
-async def _finished_job(redis, t, success: bool) -> None:  # noqa: ANN001
+async def _finished_job(redis, t, success: bool) -> None:
     data = serialize_result("run_task", (t.task_id,), {}, 1, 0, success, None, 0, 0, t.job_id, t.queue, t.job_id)
     await redis.set(result_key_prefix + t.job_id, data)
     await redis.delete(job_key_prefix + t.job_id)
 
 
-async def test_running_task_with_a_final_job_result(world, db, redis) -> None:  # noqa: ANN001
+async def test_running_task_with_a_final_job_result(world, db, redis) -> None:
     deps, tasks = world
     repo = SqlTaskRepository(db)
     with_artifacts, without = tasks[TaskType.OCR], tasks[TaskType.SCENE_DETECTION]
@@ -104,7 +104,7 @@ async def test_running_task_with_a_final_job_result(world, db, redis) -> None:  
     assert await ArqJobQueue(redis).job_state(without.job_id, without.queue) == "queued"
 
 
-async def test_long_runs_raise_an_alert_but_are_never_killed(world, db, redis) -> None:  # noqa: ANN001
+async def test_long_runs_raise_an_alert_but_are_never_killed(world, db, redis) -> None:
     deps, tasks = world
     t = tasks[TaskType.OCR]
     await ArqJobQueue(redis).enqueue(t)
@@ -116,7 +116,7 @@ async def test_long_runs_raise_an_alert_but_are_never_killed(world, db, redis) -
     assert (await SqlTaskRepository(db).get(t.task_id)).status is TaskStatus.RUNNING
 
 
-async def test_only_one_reconciler_runs_at_a_time(world, redis) -> None:  # noqa: ANN001
+async def test_only_one_reconciler_runs_at_a_time(world, redis) -> None:
     deps, _ = world
     from reelscan_worker.reconciler import LOCK_KEY
 

@@ -4,6 +4,7 @@ import asyncio
 from datetime import timedelta
 
 from factories import response, task, video
+
 from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.domain.clock import utcnow
@@ -12,15 +13,15 @@ from reelscan_shared.ports.repositories import ArtifactQuery, TaskQuery
 from reelscan_worker.envelopes import build_envelopes
 
 
-async def _video_with_tasks(db, path=None):  # noqa: ANN001, ANN202
+async def _video_with_tasks(db, path=None):
     v = video(path)
     tasks = build_tasks(v.video_id, {})
     assert await SqlVideoRepository(db).add_with_tasks(v, tasks)
     return v, tasks
 
 
-async def test_a_video_and_its_tasks_are_created_once(db) -> None:  # noqa: ANN001
-    v, tasks = await _video_with_tasks(db, "/videos/a.mp4")
+async def test_a_video_and_its_tasks_are_created_once(db) -> None:
+    v, _ = await _video_with_tasks(db, "/videos/a.mp4")
     again = video("/videos/a.mp4")
     assert not await SqlVideoRepository(db).add_with_tasks(again, build_tasks(again.video_id, {}))
     page = await SqlTaskRepository(db).query(TaskQuery(video_id=v.video_id))
@@ -28,7 +29,7 @@ async def test_a_video_and_its_tasks_are_created_once(db) -> None:  # noqa: ANN0
     assert {t.task_type for t in page.items} == set(TaskType)
 
 
-async def test_filters_sorts_and_pagination(db) -> None:  # noqa: ANN001
+async def test_filters_sorts_and_pagination(db) -> None:
     repo = SqlTaskRepository(db)
     for i in range(3):
         await _video_with_tasks(db, f"/videos/{i}.mp4")
@@ -53,7 +54,7 @@ async def test_filters_sorts_and_pagination(db) -> None:  # noqa: ANN001
     assert page2.total == 18 and len(page2.items) == 3
 
 
-async def test_conditional_updates_let_exactly_one_racer_win(db) -> None:  # noqa: ANN001
+async def test_conditional_updates_let_exactly_one_racer_win(db) -> None:
     repo = SqlTaskRepository(db)
     _, tasks = await _video_with_tasks(db)
     task_id = tasks[0].task_id
@@ -64,7 +65,7 @@ async def test_conditional_updates_let_exactly_one_racer_win(db) -> None:  # noq
     assert (await repo.get(task_id)).status is winners[0].status
 
 
-async def test_completion_replaces_artifacts_atomically(db) -> None:  # noqa: ANN001
+async def test_completion_replaces_artifacts_atomically(db) -> None:
     repo, artifacts = SqlTaskRepository(db), SqlArtifactRepository(db)
     v, tasks = await _video_with_tasks(db)
     t = next(t for t in tasks if t.task_type is TaskType.OCR)
@@ -82,9 +83,9 @@ async def test_completion_replaces_artifacts_atomically(db) -> None:  # noqa: AN
     assert (await repo.get(t.task_id)).status is TaskStatus.COMPLETED
 
 
-async def test_completion_of_a_cancelled_task_writes_nothing(db) -> None:  # noqa: ANN001
+async def test_completion_of_a_cancelled_task_writes_nothing(db) -> None:
     repo = SqlTaskRepository(db)
-    v, tasks = await _video_with_tasks(db)
+    _, tasks = await _video_with_tasks(db)
     started = await repo.apply(tasks[3].task_id, Event.START, utcnow())
     await repo.apply(tasks[3].task_id, Event.CANCEL, utcnow())
     ocr_task = started.__class__(**{**started.__dict__, "task_type": TaskType.OCR})
@@ -93,7 +94,7 @@ async def test_completion_of_a_cancelled_task_writes_nothing(db) -> None:  # noq
     assert (await repo.get(started.task_id)).status is TaskStatus.CANCELLED
 
 
-async def test_artifact_time_window_and_type_filters(db) -> None:  # noqa: ANN001
+async def test_artifact_time_window_and_type_filters(db) -> None:
     from factories import ocr_item
 
     repo, artifacts = SqlTaskRepository(db), SqlArtifactRepository(db)
@@ -108,7 +109,7 @@ async def test_artifact_time_window_and_type_filters(db) -> None:  # noqa: ANN00
     assert (await artifacts.query(ArtifactQuery(video_id=v.video_id, limit=1, offset=3))).items[0].span_start_ms == 3000
 
 
-async def test_unknown_ids_are_none(db) -> None:  # noqa: ANN001
+async def test_unknown_ids_are_none(db) -> None:
     assert await SqlTaskRepository(db).get(task().task_id) is None
     assert await SqlTaskRepository(db).apply(task().task_id, Event.CANCEL, utcnow()) is None
     assert await SqlVideoRepository(db).get(video().video_id) is None

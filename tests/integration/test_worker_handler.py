@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 from arq import Retry
-
 from factories import ocr_item, response, video
 from fakes import FakeMLClient
+
 from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.domain.clock import utcnow
@@ -22,12 +22,12 @@ from reelscan_worker.settings import WorkerSettings
 
 
 @pytest.fixture
-def settings(migrated_url: str, valkey) -> WorkerSettings:  # noqa: ANN001
+def settings(migrated_url: str, valkey) -> WorkerSettings:
     return WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, ARQ_MAX_TRIES=3,
                           RETRY_BASE_DELAY_SECONDS=1)
 
 
-async def setup(db, redis, settings, ml):  # noqa: ANN001, ANN201
+async def setup(db, redis, settings, ml):
     v = video()
     tasks = build_tasks(v.video_id, {})
     await SqlVideoRepository(db).add_with_tasks(v, tasks)
@@ -36,11 +36,11 @@ async def setup(db, redis, settings, ml):  # noqa: ANN001, ANN201
     return deps, ocr, v
 
 
-def ctx(deps, task, job_try: int = 1) -> dict:  # noqa: ANN001
+def ctx(deps, task, job_try: int = 1) -> dict:
     return {"deps": deps, "job_id": task.job_id, "job_try": job_try}
 
 
-async def test_success_stores_validated_artifacts(db, redis, settings) -> None:  # noqa: ANN001
+async def test_success_stores_validated_artifacts(db, redis, settings) -> None:
     ml = FakeMLClient(response())
     deps, task, v = await setup(db, redis, settings, ml)
     result = await run_task(ctx(deps, task), task.task_id)
@@ -54,7 +54,7 @@ async def test_success_stores_validated_artifacts(db, redis, settings) -> None: 
     await deps.close()
 
 
-async def test_ml_unavailable_retries_with_backoff_then_fails(db, redis, settings) -> None:  # noqa: ANN001
+async def test_ml_unavailable_retries_with_backoff_then_fails(db, redis, settings) -> None:
     ml = FakeMLClient(*(MLUnavailable("ML service unreachable (ConnectError)") for _ in range(3)))
     deps, task, _ = await setup(db, redis, settings, ml)
     repo = SqlTaskRepository(db)
@@ -74,7 +74,7 @@ async def test_ml_unavailable_retries_with_backoff_then_fails(db, redis, setting
     await deps.close()
 
 
-async def test_ml_rejection_fails_with_its_message(db, redis, settings) -> None:  # noqa: ANN001
+async def test_ml_rejection_fails_with_its_message(db, redis, settings) -> None:
     deps, task, _ = await setup(db, redis, settings, FakeMLClient(MLError("cannot open x.mp4 as a video")))
     await run_task(ctx(deps, task), task.task_id)
     failed = await SqlTaskRepository(db).get(task.task_id)
@@ -82,7 +82,7 @@ async def test_ml_rejection_fails_with_its_message(db, redis, settings) -> None:
     await deps.close()
 
 
-async def test_invalid_payload_fails_and_writes_nothing(db, redis, settings) -> None:  # noqa: ANN001
+async def test_invalid_payload_fails_and_writes_nothing(db, redis, settings) -> None:
     bad = ocr_item(1000)
     bad = bad.model_copy(update={"payload": {**bad.payload, "box": {"x1": 9, "y1": 0, "x2": 1, "y2": 1}}})
     deps, task, v = await setup(db, redis, settings, FakeMLClient(response(items=[ocr_item(0), bad])))
@@ -94,7 +94,7 @@ async def test_invalid_payload_fails_and_writes_nothing(db, redis, settings) -> 
 
 
 @pytest.mark.parametrize("status_event", [Event.CANCEL])
-async def test_finished_or_cancelled_tasks_are_skipped(db, redis, settings, status_event) -> None:  # noqa: ANN001
+async def test_finished_or_cancelled_tasks_are_skipped(db, redis, settings, status_event) -> None:
     ml = FakeMLClient(response())
     deps, task, _ = await setup(db, redis, settings, ml)
     await SqlTaskRepository(db).apply(task.task_id, status_event, utcnow())
@@ -103,7 +103,7 @@ async def test_finished_or_cancelled_tasks_are_skipped(db, redis, settings, stat
     await deps.close()
 
 
-async def test_cancel_during_inference_leaves_no_artifacts(db, redis, settings) -> None:  # noqa: ANN001
+async def test_cancel_during_inference_leaves_no_artifacts(db, redis, settings) -> None:
     hold = asyncio.Event()
     ml = FakeMLClient(response(), hold=hold)
     deps, task, v = await setup(db, redis, settings, ml)
@@ -120,7 +120,7 @@ async def test_cancel_during_inference_leaves_no_artifacts(db, redis, settings) 
     await deps.close()
 
 
-async def test_cancel_mid_run_racing_completion_keeps_one_state(db, redis, settings) -> None:  # noqa: ANN001
+async def test_cancel_mid_run_racing_completion_keeps_one_state(db, redis, settings) -> None:
     hold = asyncio.Event()
     deps, task, v = await setup(db, redis, settings, FakeMLClient(response(), hold=hold))
     job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
@@ -133,7 +133,7 @@ async def test_cancel_mid_run_racing_completion_keeps_one_state(db, redis, setti
     await deps.close()
 
 
-async def test_shutdown_mid_task_hands_the_task_back(db, redis, settings) -> None:  # noqa: ANN001
+async def test_shutdown_mid_task_hands_the_task_back(db, redis, settings) -> None:
     deps, task, _ = await setup(db, redis, settings, FakeMLClient(response(), hold=asyncio.Event()))
     job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
     await asyncio.wait_for(deps.ml.entered.wait(), 5)

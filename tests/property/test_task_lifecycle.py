@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
+from factories import task
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factories import task
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.tasks import TERMINAL_STATUSES, TRANSITIONS, Event, Task, TaskStatus

@@ -1,6 +1,6 @@
 import pytest
-
 from factories import ocr_item, response, task
+
 from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.schemas.ml import InferenceItem
 from reelscan_worker.envelopes import InvalidPayload, build_envelopes

@@ -3,13 +3,13 @@ httpx is a third party, so its transport is replaced with httpx.MockTransport.""
 
 import httpx
 import pytest
-
 from factories import response
+
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_worker.ml_client import HttpMLClient
 
 
-def client_with(handler) -> HttpMLClient:  # noqa: ANN001
+def client_with(handler) -> HttpMLClient:
     client = HttpMLClient("http://ml.invalid")
     client._http = httpx.AsyncClient(base_url="http://ml.invalid", transport=httpx.MockTransport(handler))
     return client
@@ -34,7 +34,7 @@ async def test_503_and_connection_errors_are_transient() -> None:
 
 async def test_other_errors_are_final_and_carry_the_message() -> None:
     client = client_with(lambda req: httpx.Response(422, json={"detail": "cannot open x.mp4 as a video"}))
-    with pytest.raises(MLError, match="cannot open x.mp4"):
+    with pytest.raises(MLError, match=r"cannot open x\.mp4"):
         await client.infer("/infer/ocr", "/v", {})
 
 

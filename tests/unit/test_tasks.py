@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-
 from factories import task
+
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.tasks import Event, TaskStatus, job_id_for

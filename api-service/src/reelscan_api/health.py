@@ -9,7 +9,7 @@ from reelscan_api.bootstrap import Container
 from reelscan_shared.domain.catalog import QUEUES
 
 
-async def _check(coro: Any, timeout: float) -> str:  # noqa: ANN401
+async def _check(coro: Any, timeout: float) -> str:
     try:
         await asyncio.wait_for(coro, timeout)
     except Exception as exc:  # noqa: BLE001 - any failure is "this dependency is down"

@@ -13,8 +13,9 @@ class ApiSettings(StoreSettings):
     api_port: int = Field(8000, alias="API_PORT")
     discovery_interval: float = Field(30.0, alias="DISCOVERY_INTERVAL", ge=0,
                                       description="Seconds between scans; 0 disables the periodic scan")
-    discovery_settle_s: float = Field(1.0, alias="DISCOVERY_SETTLE_SECONDS", ge=0,
-                                      description="A file whose size changes within this window is left for the next scan")
+    discovery_settle_s: float = Field(
+        1.0, alias="DISCOVERY_SETTLE_SECONDS", ge=0,
+        description="A file whose size changes within this window is left for the next scan")
     # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}}.
     analysis_config: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")
     health_timeout_s: float = Field(2.0, alias="HEALTH_TIMEOUT_SECONDS", gt=0)

@@ -14,8 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from reelscan_ml import __version__, device
-from reelscan_ml.analyzers import ANALYZERS
-from reelscan_ml.analyzers import frame_based, scenes, transcribe  # noqa: F401 - register analyzers
+from reelscan_ml.analyzers import ANALYZERS, frame_based, scenes, transcribe  # noqa: F401 - register analyzers
 from reelscan_ml.frames import VideoUnreadable
 from reelscan_ml.gate import GpuGate
 from reelscan_ml.models.registry import ModelRegistry
@@ -81,37 +80,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
 
     @app.post("/infer/{analysis}", response_model=InferenceResponse)
     async def infer(analysis: str, body: InferenceRequest, request: Request) -> InferenceResponse:
-        state: MLState = request.app.state.ml
-        analyzer = ANALYZERS.get(analysis)
-        if analyzer is None:
-            raise HTTPException(404, f"unknown analysis {analysis!r}; one of {sorted(ANALYZERS)}")
-        try:
-            path = confine(body.video_path, state.roots)
-        except PathNotAllowed as exc:
-            raise HTTPException(403, str(exc)) from exc
-        if not path.is_file():
-            raise HTTPException(404, f"video file not found: {body.video_path}")
-        try:
-            cfg = analyzer.config_model.model_validate(body.config)
-        except ValidationError as exc:
-            raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
-        started = time.monotonic()
-        try:
-            output = await state.gate.run(analyzer.run, path, cfg, state.registry)
-            digest = await asyncio.to_thread(input_hash, path)
-        except VideoUnreadable as exc:
-            raise HTTPException(422, str(exc)) from exc
-        elapsed = time.monotonic() - started
-        INFERENCE_DURATION.labels(analysis).observe(elapsed)
-        log.info("inference_done", analysis=analysis, video=path.name, items=len(output.items),
-                 elapsed_s=round(elapsed, 3), model_profile=output.model_profile)
-        return InferenceResponse(
-            artifact_type=analyzer.artifact_type, run_id=new_run_id(),
-            config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,
-            producer_version=producer_version(output.library, output.library_version),
-            model_profile=output.model_profile, duration_ms=output.duration_ms, elapsed_ms=int(elapsed * 1000),
-            items=[InferenceItem(**item) for item in output.items],
-        )
+        return await run_inference(request.app.state.ml, analysis, body)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -119,3 +88,37 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": f"inference failed: {type(exc).__name__}: {exc}"}, status_code=500)
 
     return app
+
+
+async def run_inference(state: MLState, analysis: str, body: InferenceRequest) -> InferenceResponse:
+    """Confine the path, validate the config, run the analyzer under the GPU gate."""
+    analyzer = ANALYZERS.get(analysis)
+    if analyzer is None:
+        raise HTTPException(404, f"unknown analysis {analysis!r}; one of {sorted(ANALYZERS)}")
+    try:
+        path = confine(body.video_path, state.roots)
+    except PathNotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    if not path.is_file():
+        raise HTTPException(404, f"video file not found: {body.video_path}")
+    try:
+        cfg = analyzer.config_model.model_validate(body.config)
+    except ValidationError as exc:
+        raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
+    started = time.monotonic()
+    try:
+        output = await state.gate.run(analyzer.run, path, cfg, state.registry)
+        digest = await asyncio.to_thread(input_hash, path)
+    except VideoUnreadable as exc:
+        raise HTTPException(422, str(exc)) from exc
+    elapsed = time.monotonic() - started
+    INFERENCE_DURATION.labels(analysis).observe(elapsed)
+    log.info("inference_done", analysis=analysis, video=path.name, items=len(output.items),
+             elapsed_s=round(elapsed, 3), model_profile=output.model_profile)
+    return InferenceResponse(
+        artifact_type=analyzer.artifact_type, run_id=new_run_id(),
+        config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,
+        producer_version=producer_version(output.library, output.library_version),
+        model_profile=output.model_profile, duration_ms=output.duration_ms, elapsed_ms=int(elapsed * 1000),
+        items=[InferenceItem(**item) for item in output.items],
+    )

@@ -61,7 +61,7 @@ def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000) -> I
                 ms = frame.time * 1000
                 if ms + 0.5 < next_ms:
                     continue
-                yield Frame(ms=max(int(round(ms)), 0), rgb=frame.to_ndarray(format="rgb24"))
+                yield Frame(ms=max(round(ms), 0), rgb=frame.to_ndarray(format="rgb24"))
                 yielded += 1
                 if yielded >= max_frames:
                     return

@@ -25,12 +25,12 @@ async def _reconcile_forever(reconciler: Reconciler, interval_s: float) -> None:
     while True:
         try:
             await reconciler.run_exclusive()
-        except Exception:  # noqa: BLE001 - Valkey or PostgreSQL down: try again next round
+        except Exception:
             log.exception("reconcile_failed")
         await asyncio.sleep(interval_s)
 
 
-def build_worker(settings: WorkerSettings, queue_name: str | None = None, **overrides: Any) -> Worker:  # noqa: ANN401
+def build_worker(settings: WorkerSettings, queue_name: str | None = None, **overrides: Any) -> Worker:
     queue_name = queue_name or queue_for(settings.gpu_mode, settings.ml_service_url)
 
     async def on_startup(ctx: dict[str, Any]) -> None:

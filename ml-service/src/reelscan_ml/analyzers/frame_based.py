@@ -42,7 +42,8 @@ def run_objects(path: Path, cfg: FrameConfig, registry: ModelRegistry) -> Analyz
     batch: list[frames.Frame] = []
 
     def flush() -> None:
-        for frame, detections in zip(batch, model.predict([f.rgb for f in batch], cfg.min_confidence, cfg.max_detections), strict=True):
+        predictions = model.predict([f.rgb for f in batch], cfg.min_confidence, cfg.max_detections)
+        for frame, detections in zip(batch, predictions, strict=True):
             items.extend(_instant(frame, {**_frame_fields(frame), "label": d["label"], "class_id": d["class_id"],
                                           "confidence": d["confidence"], "box": _box(d["box"])})
                          for d in detections)

@@ -20,14 +20,14 @@ def run_scenes(path: Path, cfg: ScenesConfig, _registry: ModelRegistry) -> Analy
         fps = float(video.frame_rate)
         manager = SceneManager()
         manager.add_detector(ContentDetector(threshold=cfg.threshold,
-                                             min_scene_len=max(1, int(round(cfg.min_scene_len_s * fps)))))
+                                             min_scene_len=max(1, round(cfg.min_scene_len_s * fps))))
         manager.detect_scenes(video)
         scenes = manager.get_scene_list(start_in_scene=True)
-    except Exception as exc:  # noqa: BLE001 - PySceneDetect wraps decoder errors in several types
+    except Exception as exc:
         raise frames.VideoUnreadable(f"cannot detect scenes in {path.name}: {exc}") from exc
     items = []
     for index, (start, end) in enumerate(scenes):
-        start_ms, end_ms = int(round(start.get_seconds() * 1000)), int(round(end.get_seconds() * 1000))
+        start_ms, end_ms = round(start.get_seconds() * 1000), round(end.get_seconds() * 1000)
         if end_ms <= start_ms:
             continue
         items.append({"span_start_ms": start_ms, "span_end_ms": end_ms, "payload": {

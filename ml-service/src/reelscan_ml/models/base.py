@@ -40,7 +40,7 @@ class Model(ABC):
     def _load(self) -> None: ...
 
     @abstractmethod
-    def predict(self, *args: Any, **kwargs: Any) -> Any: ...  # noqa: ANN401
+    def predict(self, *args: Any, **kwargs: Any) -> Any: ...
 
     def describe(self) -> dict[str, Any]:
         return {"status": self.status, "profile": self.profile, "trained": self.trained,

@@ -41,7 +41,8 @@ class YoloDetector(Model):
 
             self.names = dict(YAML.load(ROOT / "cfg/datasets/coco.yaml")["names"])
 
-    def predict(self, frames: list[np.ndarray], min_confidence: float, max_det: int = 100) -> list[list[dict[str, Any]]]:
+    def predict(self, frames: list[np.ndarray], min_confidence: float,
+                max_det: int = 100) -> list[list[dict[str, Any]]]:
         """Per frame: a list of {label, class_id, confidence, box}."""
         results = self._model.predict(frames, conf=min_confidence, device=self.device, verbose=False, max_det=max_det)
         out = []

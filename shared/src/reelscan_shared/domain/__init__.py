@@ -13,8 +13,8 @@ from reelscan_shared.domain.videos import VIDEO_EXTENSIONS, Video, is_video_file
 
 __all__ = [
     "ANALYSES",
+    "VIDEO_EXTENSIONS",
     "Analysis",
-    "analysis_for",
     "DomainError",
     "InvalidTransition",
     "NotFound",
@@ -23,7 +23,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "TaskType",
-    "VIDEO_EXTENSIONS",
     "Video",
+    "analysis_for",
     "is_video_file",
 ]

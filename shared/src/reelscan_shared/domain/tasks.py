@@ -21,7 +21,7 @@ from typing import Any
 from reelscan_shared.domain.errors import InvalidTransition
 
 
-class TaskStatus(str, enum.Enum):
+class TaskStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -33,7 +33,7 @@ class TaskStatus(str, enum.Enum):
         return self in TERMINAL_STATUSES
 
 
-class TaskType(str, enum.Enum):
+class TaskType(enum.StrEnum):
     OBJECT_DETECTION = "object_detection"
     FACE_DETECTION = "face_detection"
     TRANSCRIPTION = "transcription"
@@ -45,7 +45,7 @@ class TaskType(str, enum.Enum):
 TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
 
 
-class Event(str, enum.Enum):
+class Event(enum.StrEnum):
     """Lifecycle events; each maps to exactly one target status."""
 
     START = "start"

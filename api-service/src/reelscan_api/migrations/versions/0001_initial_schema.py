@@ -1,7 +1,7 @@
 """initial schema: videos, tasks, artifacts
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 11:00:43.291768
 """
 from alembic import op
