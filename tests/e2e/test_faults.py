@@ -103,3 +103,12 @@ def test_two_workers_on_one_queue_never_run_a_task_twice(run_scenario) -> None:
                                              metrics, re.M))
     assert calls == len(tasks), "each task reached the ML service exactly once"
     assert all(t["attempts"] == 1 for t in tasks)
+
+
+def test_sigterm_a_worker_mid_task_hands_back_what_it_cannot_finish(run_scenario) -> None:  # noqa: ANN001
+    def inject(stack: Stack, client: httpx.Client) -> None:
+        wait_for_running(client, "ocr")
+        stack.services["worker-gpu"].stop(timeout=30)  # SIGTERM: grace, then cancel the rest
+        stack.services["worker-gpu"].start()
+
+    run_scenario(inject, WORKER_SHUTDOWN_GRACE="1")

@@ -185,3 +185,32 @@ async def test_openapi_docs_are_served(api) -> None:
     assert (await api.get("/docs")).status_code == 200
     paths = (await api.get("/openapi.json")).json()["paths"]
     assert {"/health", "/videos", "/tasks", "/tasks/{task_id}/retry", "/videos/{video_id}/artifacts"} <= set(paths)
+
+
+async def test_concurrent_retries_and_cancels_end_in_one_state(api) -> None:  # noqa: ANN001
+    await _discover(api)
+    task = (await api.get("/tasks", params={"task_type": "ocr", "limit": 1})).json()["items"][0]
+    tid = task["task_id"]
+    cancels = await asyncio.gather(*(api.post(f"/tasks/{tid}/cancel") for _ in range(5)))
+    assert sorted(r.status_code for r in cancels) == [200, 409, 409, 409, 409]
+    retries = await asyncio.gather(*(api.post(f"/tasks/{tid}/retry") for _ in range(5)))
+    assert sorted(r.status_code for r in retries) == [200, 409, 409, 409, 409]
+    assert (await api.get(f"/tasks/{tid}")).json()["status"] == "pending"
+
+
+async def test_with_valkey_down_videos_are_registered_whole_and_queue_actions_503(
+        db, migrated_url, video_dir) -> None:  # noqa: ANN001
+    from embedded_servers import free_port
+
+    async for client in _client(settings_for(migrated_url, f"redis://127.0.0.1:{free_port()}/0", video_dir)):
+        report = (await client.post("/videos/discover")).json()
+        assert len(report["created"]) == 2
+        tasks = (await client.get("/tasks", params={"limit": 500})).json()
+        # All six tasks of each video exist (PENDING); the reconciler enqueues them later.
+        assert tasks["total"] == 12 and {t["status"] for t in tasks["items"]} == {"pending"}
+        tid = tasks["items"][0]["task_id"]
+        assert (await client.post(f"/tasks/{tid}/cancel")).status_code == 200  # the row is the truth
+        retry = await client.post(f"/tasks/{tid}/retry")
+        assert retry.status_code == 503 and "Valkey" in retry.json()["detail"]
+        assert (await client.get(f"/tasks/{tid}")).json()["status"] == "cancelled", "nothing half-done"
+        assert (await client.post(f"/tasks/{tid}/enqueue")).status_code == 409
