@@ -105,7 +105,7 @@ def test_two_workers_on_one_queue_never_run_a_task_twice(run_scenario) -> None:
     assert all(t["attempts"] == 1 for t in tasks)
 
 
-def test_sigterm_a_worker_mid_task_hands_back_what_it_cannot_finish(run_scenario) -> None:  # noqa: ANN001
+def test_sigterm_a_worker_mid_task_hands_back_what_it_cannot_finish(run_scenario) -> None:
     def inject(stack: Stack, client: httpx.Client) -> None:
         wait_for_running(client, "ocr")
         stack.services["worker-gpu"].stop(timeout=30)  # SIGTERM: grace, then cancel the rest

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-
 from embedded_servers import free_port
 
 pytestmark = pytest.mark.e2e

@@ -187,7 +187,7 @@ async def test_openapi_docs_are_served(api) -> None:
     assert {"/health", "/videos", "/tasks", "/tasks/{task_id}/retry", "/videos/{video_id}/artifacts"} <= set(paths)
 
 
-async def test_concurrent_retries_and_cancels_end_in_one_state(api) -> None:  # noqa: ANN001
+async def test_concurrent_retries_and_cancels_end_in_one_state(api) -> None:
     await _discover(api)
     task = (await api.get("/tasks", params={"task_type": "ocr", "limit": 1})).json()["items"][0]
     tid = task["task_id"]
@@ -199,7 +199,7 @@ async def test_concurrent_retries_and_cancels_end_in_one_state(api) -> None:  # 
 
 
 async def test_with_valkey_down_videos_are_registered_whole_and_queue_actions_503(
-        db, migrated_url, video_dir) -> None:  # noqa: ANN001
+        db, migrated_url, video_dir) -> None:
     from embedded_servers import free_port
 
     async for client in _client(settings_for(migrated_url, f"redis://127.0.0.1:{free_port()}/0", video_dir)):

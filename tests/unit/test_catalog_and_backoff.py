@@ -32,7 +32,7 @@ def test_backoff_is_exponential_and_capped() -> None:
     assert [backoff_s(n, 2, 60) for n in (1, 2, 3, 4, 10)] == [2, 4, 8, 16, 60]
 
 
-def test_ml_service_binds_to_loopback_by_default(monkeypatch) -> None:  # noqa: ANN001
+def test_ml_service_binds_to_loopback_by_default(monkeypatch) -> None:
     from reelscan_ml.settings import MLSettings
 
     monkeypatch.delenv("ML_HOST", raising=False)
