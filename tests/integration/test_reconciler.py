@@ -124,3 +124,11 @@ async def test_only_one_reconciler_runs_at_a_time(world, redis) -> None:
     assert await Reconciler(deps).run_exclusive() is None
     await redis.delete(LOCK_KEY)
     assert await Reconciler(deps).run_exclusive() is not None
+
+
+async def test_the_frequent_running_only_pass_leaves_pending_tasks_alone(world, db, redis) -> None:
+    deps, tasks = world
+    await _start(db, tasks[TaskType.OCR].task_id)
+    counts = await Reconciler(deps).run_once(running_only=True)
+    assert counts == {"reset_lost_job": 1}
+    assert await ArqJobQueue(redis).depth("cpu_jobs") == 0, "pending tasks wait for the full pass"

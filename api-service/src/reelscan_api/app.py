@@ -87,6 +87,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 async def _scan_then_loop(container: bootstrap.Container, interval: float) -> None:
     try:
         await container.discovery.scan()
-    except Exception:
+    except Exception:  # e.g. the database is still starting; the loop retries
         log.exception("discovery_scan_failed")
     await container.discovery.run_forever(interval)

@@ -127,5 +127,5 @@ class Discovery:
             await asyncio.sleep(interval_s)
             try:
                 await self.scan()
-            except Exception:
+            except Exception:  # a failed scan must not stop future scans
                 log.exception("discovery_scan_failed")

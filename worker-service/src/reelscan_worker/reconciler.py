@@ -33,24 +33,28 @@ class Reconciler:
         self.deps = deps
         self.s = deps.settings
 
-    async def run_exclusive(self) -> dict[str, int] | None:
+    async def run_exclusive(self, running_only: bool = False) -> dict[str, int] | None:
         """Run once unless another worker holds the lock; None when skipped."""
-        ttl = max(int(self.s.reconcile_interval_s), 30)
-        if not await self.deps.redis.set(LOCK_KEY, WORKER_ID, nx=True, ex=ttl):
+        key = LOCK_KEY + (":running" if running_only else "")
+        if not await self.deps.redis.set(key, WORKER_ID, nx=True, ex=300):
             return None
         try:
-            return await self.run_once()
+            return await self.run_once(running_only)
         finally:
-            await self.deps.redis.delete(LOCK_KEY)
+            await self.deps.redis.delete(key)
 
-    async def run_once(self) -> dict[str, int]:
+    async def run_once(self, running_only: bool = False) -> dict[str, int]:
+        """The full pass; ``running_only`` checks just the RUNNING tasks (lost jobs,
+        expired leases), cheap enough to run every lease period."""
         counts: Counter[str] = Counter()
-        for task in await self.deps.tasks.with_status(TaskStatus.PENDING, limit=10_000):
-            await self._pending(task, counts)
+        if not running_only:
+            for task in await self.deps.tasks.with_status(TaskStatus.PENDING, limit=10_000):
+                await self._pending(task, counts)
         for task in await self.deps.tasks.with_status(TaskStatus.RUNNING, limit=10_000):
             await self._running(task, counts)
         result = dict(counts)
-        log.info("reconcile_finished", **result)
+        if result or not running_only:
+            log.info("reconcile_finished", running_only=running_only, **result)
         return result
 
     async def _pending(self, task: Task, counts: Counter[str]) -> None:

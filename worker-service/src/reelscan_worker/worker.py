@@ -20,12 +20,12 @@ from reelscan_worker.settings import WorkerSettings
 log = get_logger(__name__)
 
 
-async def _reconcile_forever(reconciler: Reconciler, interval_s: float) -> None:
-    """Once at start-up, then every RECONCILE_INTERVAL seconds (one worker at a time)."""
+async def _reconcile_forever(reconciler: Reconciler, interval_s: float, running_only: bool = False) -> None:
+    """Once at start-up, then every ``interval_s`` seconds (one worker at a time)."""
     while True:
         try:
-            await reconciler.run_exclusive()
-        except Exception:
+            await reconciler.run_exclusive(running_only)
+        except Exception:  # Valkey or PostgreSQL down: the next round tries again
             log.exception("reconcile_failed")
         await asyncio.sleep(interval_s)
 
@@ -36,14 +36,17 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
     async def on_startup(ctx: dict[str, Any]) -> None:
         deps = bootstrap.build(settings, ctx["redis"])
         ctx["deps"] = deps
-        ctx["reconcile_loop"] = asyncio.create_task(
-            _reconcile_forever(Reconciler(deps), settings.reconcile_interval_s)
-        )
+        reconciler = Reconciler(deps)
+        ctx["reconcile_loops"] = [
+            asyncio.create_task(_reconcile_forever(reconciler, settings.reconcile_interval_s)),
+            # Lost jobs and expired leases are checked every lease period, so a SIGKILLed
+            # worker's task runs again within about two lease TTLs, not RECONCILE_INTERVAL.
+            asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
+        ]
         log.info("worker_started", queue=queue_name, max_jobs=settings.max_jobs)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        loop_task = ctx.get("reconcile_loop")
-        if loop_task:
+        for loop_task in ctx.get("reconcile_loops", []):
             loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop_task

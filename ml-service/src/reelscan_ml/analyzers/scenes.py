@@ -23,7 +23,7 @@ def run_scenes(path: Path, cfg: ScenesConfig, _registry: ModelRegistry) -> Analy
                                              min_scene_len=max(1, round(cfg.min_scene_len_s * fps))))
         manager.detect_scenes(video)
         scenes = manager.get_scene_list(start_in_scene=True)
-    except Exception as exc:
+    except Exception as exc:  # PySceneDetect wraps decoder errors in several types
         raise frames.VideoUnreadable(f"cannot detect scenes in {path.name}: {exc}") from exc
     items = []
     for index, (start, end) in enumerate(scenes):

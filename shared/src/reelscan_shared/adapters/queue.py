@@ -16,6 +16,7 @@ import time
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import abort_jobs_ss, health_check_key_suffix, in_progress_key_prefix, result_key_prefix
 from arq.jobs import Job
+from redis.exceptions import RedisError
 
 from reelscan_shared.domain.errors import QueueUnavailable
 from reelscan_shared.domain.tasks import Task
@@ -44,12 +45,8 @@ class ArqJobQueue:
     async def _bounded(self, coro):  # noqa: ANN001, ANN202
         try:
             return await asyncio.wait_for(coro, self._timeout)
-        except (OSError, TimeoutError, ConnectionError) as exc:
+        except (OSError, TimeoutError, RedisError) as exc:
             raise QueueUnavailable(f"Valkey is unreachable: {exc or type(exc).__name__}") from exc
-        except Exception as exc:  # redis-py raises its own ConnectionError/TimeoutError types
-            if type(exc).__module__.startswith("redis"):
-                raise QueueUnavailable(f"Valkey is unreachable: {exc}") from exc
-            raise
 
     async def enqueue(self, task: Task) -> bool:
         job = await self._bounded(
