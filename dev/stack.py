@@ -137,24 +137,33 @@ class Stack:
         self.start_stores()
         self.migrate()
         self.define_services(workers)
-        for service in self.services.values():
-            service.start()
+        # The ML service first: workers that start before it answers would spend
+        # their first tries on connection errors.
+        self.services["ml"].start()
+        self._wait_for(f"{self.ml_url}/health", [self.services["ml"]])
+        for name, service in self.services.items():
+            if name != "ml":
+                service.start()
+
+    def _wait_for(self, url: str, services: list[Service], timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            dead = [s for s in services if not s.alive]
+            if dead:
+                raise RuntimeError(f"{dead[0].name} exited during start-up:\n{dead[0].tail()}")
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+            time.sleep(0.3)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        for url in (f"{self.ml_url}/health", f"{self.api_url}/health"):
-            while True:
-                dead = [s for s in self.services.values() if not s.alive]
-                if dead:
-                    raise RuntimeError(f"{dead[0].name} exited during start-up:\n{dead[0].tail()}")
-                try:
-                    if httpx.get(url, timeout=2).status_code < 500:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-                time.sleep(0.3)
+        services = list(self.services.values())
+        self._wait_for(f"{self.ml_url}/health", services, timeout)
+        self._wait_for(f"{self.api_url}/health", services, timeout)
 
     def kill(self, name: str) -> None:
         """SIGKILL a service (fault injection); ``restart`` brings it back."""

@@ -41,7 +41,8 @@ def run_scenario(tmp_path: Path, sample_videos: dict[str, Path]) -> Iterator[Cal
         client = httpx.Client(base_url=stack.api_url, timeout=10)
         inject(stack, client)
         tasks = wait_until_finished(client, expected=6 * len(videos), timeout=240)
-        assert all(t["status"] == "completed" for t in tasks), [(t["task_type"], t["error"]) for t in tasks]
+        assert all(t["status"] == "completed" for t in tasks), \
+            [(t["task_type"], t["status"], t["attempts"], t["error"]) for t in tasks if t["status"] != "completed"]
         assert_one_artifact_set_per_task(client, tasks)
         return stack, tasks
 

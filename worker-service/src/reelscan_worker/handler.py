@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from arq import Retry
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from structlog.contextvars import bound_contextvars
 
 from reelscan_shared.domain.catalog import analysis_for
@@ -31,7 +31,9 @@ from reelscan_worker.envelopes import InvalidPayload, build_envelopes
 from reelscan_worker.lease import hold_lease
 
 log = get_logger(__name__)
-DATABASE_ERRORS = (OperationalError, InterfaceError, DBAPIError, OSError)
+# Any SQLAlchemy error here means the database went away mid-job (connection
+# reset, pending rollback after a dropped connection, "the database is starting up").
+DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
 def backoff_s(job_try: int, base: float, cap: float) -> float:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any
 
+# Imported here, once, not inside predict(): cv2's loader is not safe to run from two
+# inference threads at once ("module 'cv2' has no attribute 'data'").
+import cv2
 import numpy as np
 
 from reelscan_ml.models.base import Model
@@ -29,8 +32,6 @@ class FaceDetector(Model):
             self.library, self.library_version = "ultralytics", version("ultralytics")
             self.profile, self.trained = "yolov11n-face", True
             return
-        import cv2
-
         self._cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
         if self._cascade.empty():
             raise RuntimeError("OpenCV's Haar face cascade could not be loaded")
@@ -43,8 +44,6 @@ class FaceDetector(Model):
             boxes = self._yolo.predict(frame, conf=min_confidence, device=self.device, verbose=False)[0].boxes
             return [{"confidence": float(p), "box": [float(v) for v in xyxy]}
                     for xyxy, p in zip(boxes.xyxy.tolist(), boxes.conf.tolist(), strict=True)]
-        import cv2
-
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         rects, _levels, weights = self._cascade.detectMultiScale3(
             gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24), outputRejectLevels=True

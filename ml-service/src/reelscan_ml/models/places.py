@@ -11,6 +11,7 @@ from importlib.metadata import version
 from importlib.resources import files
 from typing import Any
 
+import cv2  # at import time: see models/faces.py
 import numpy as np
 
 from reelscan_ml.models.base import Model
@@ -48,8 +49,6 @@ class PlaceClassifier(Model):
         self._torch = torch
 
     def predict(self, frame: np.ndarray, top_k: int) -> list[dict[str, Any]]:
-        import cv2
-
         torch = self._torch
         img = cv2.resize(frame, (224, 224), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         tensor = torch.from_numpy(((img - _MEAN) / _STD).transpose(2, 0, 1)).unsqueeze(0).to(self.device)
