@@ -58,25 +58,24 @@ def run_objects(path: Path, cfg: FrameConfig, registry: ModelRegistry) -> Analyz
     return _output(model, items, path, "reelscan-ml/objects")
 
 
-def run_faces(path: Path, cfg: FaceConfig, registry: ModelRegistry) -> AnalyzerOutput:
-    model = registry.get(FaceDetector)
-    items = [
-        _instant(frame, {**_frame_fields(frame), "confidence": d["confidence"], "box": _box(d["box"])})
+def _boxes_per_frame(model: Model, path: Path, cfg: FrameConfig, extra_fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One instant artifact per box the model finds in each sampled frame."""
+    return [
+        _instant(frame, {**_frame_fields(frame), **{k: d[k] for k in extra_fields},
+                         "confidence": d["confidence"], "box": _box(d["box"])})
         for frame in frames.sample_frames(path, cfg.frame_interval_s, cfg.max_frames)
         for d in model.predict(frame.rgb, cfg.min_confidence)
     ]
-    return _output(model, items, path, "reelscan-ml/faces")
+
+
+def run_faces(path: Path, cfg: FaceConfig, registry: ModelRegistry) -> AnalyzerOutput:
+    model = registry.get(FaceDetector)
+    return _output(model, _boxes_per_frame(model, path, cfg, ()), path, "reelscan-ml/faces")
 
 
 def run_ocr(path: Path, cfg: OCRConfig, registry: ModelRegistry) -> AnalyzerOutput:
     model = registry.get(TextReader)
-    items = [
-        _instant(frame, {**_frame_fields(frame), "text": d["text"], "confidence": d["confidence"],
-                         "box": _box(d["box"])})
-        for frame in frames.sample_frames(path, cfg.frame_interval_s, cfg.max_frames)
-        for d in model.predict(frame.rgb, cfg.min_confidence)
-    ]
-    return _output(model, items, path, "reelscan-ml/ocr")
+    return _output(model, _boxes_per_frame(model, path, cfg, ("text",)), path, "reelscan-ml/ocr")
 
 
 def run_places(path: Path, cfg: PlacesConfig, registry: ModelRegistry) -> AnalyzerOutput:
