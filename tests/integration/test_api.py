@@ -214,3 +214,10 @@ async def test_with_valkey_down_videos_are_registered_whole_and_queue_actions_50
         assert retry.status_code == 503 and "Valkey" in retry.json()["detail"]
         assert (await client.get(f"/tasks/{tid}")).json()["status"] == "cancelled", "nothing half-done"
         assert (await client.post(f"/tasks/{tid}/enqueue")).status_code == 409
+
+
+async def test_api_token_reads_protects_reads_too(db, redis, migrated_url, valkey, video_dir) -> None:
+    settings = settings_for(migrated_url, valkey.url, video_dir, API_TOKEN="s3cret", API_TOKEN_READS=True)
+    async for client in _client(settings):
+        assert (await client.get("/tasks")).status_code == 401
+        assert (await client.get("/tasks", headers={"Authorization": "Bearer s3cret"})).status_code == 200

@@ -81,5 +81,6 @@ async def test_health_reports_models_and_gpu(ml) -> None:
     body = (await client.get("/health")).json()
     assert body["status"] == "ok" and body["gpu_concurrency"] == 1
     assert "available" in body["gpu"]
+    assert body["memory"]["rss_mb"] > 0
     assert set(body["models"]) == {"yolo_objects", "faces", "whisper", "easyocr", "places365"}
     assert all(m["status"] == "not_loaded" for m in body["models"].values()), "models load lazily"

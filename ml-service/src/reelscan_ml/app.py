@@ -67,6 +67,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
             "status": "ok",
             "device": state.device,
             "gpu": await asyncio.to_thread(device.gpu_info),
+            "memory": device.process_memory(),
             "gpu_concurrency": state.gate.concurrency,
             "in_use": state.gate.in_use,
             "waiting": state.gate.waiting,

@@ -22,6 +22,19 @@ def gpu_info() -> dict[str, Any]:
     }
 
 
+def process_memory() -> dict[str, int]:
+    """Resident memory of this process (models live here), from /proc where available."""
+    import resource
+
+    info = {"rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+    try:
+        with open("/proc/self/statm") as fh:
+            info["rss_mb"] = int(fh.read().split()[1]) * resource.getpagesize() // 2**20
+    except OSError:
+        pass
+    return info
+
+
 def choose_device(requested: str, require_gpu: bool) -> str:
     import torch
 
