@@ -119,11 +119,6 @@ class EmbeddedPostgres:
 
         _stop(self.proc, signal.SIGINT)  # SIGINT = fast shutdown: abort transactions, exit cleanly
 
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, 9)
-            self.proc.wait(10)
-
 
 class EmbeddedValkey:
     def __init__(self, data_dir: Path, port: int, log_file: Path | None = None) -> None:

@@ -166,15 +166,11 @@ class Stack:
         self._wait_for(f"{self.api_url}/health", services, timeout)
 
     def kill(self, name: str) -> None:
-        """SIGKILL a service (fault injection); ``restart`` brings it back."""
+        """SIGKILL a service (fault injection); ``services[name].start()`` brings it back."""
         service = self.services[name]
         service.signal(signal.SIGKILL)
         if service.proc is not None:
             service.proc.wait(10)
-
-    def restart(self, name: str) -> None:
-        self.services[name].stop()
-        self.services[name].start()
 
     def stop(self) -> None:
         """Stop everything this stack started: services first, then the stores."""
