@@ -174,8 +174,7 @@ class Stack:
 
     def stop(self) -> None:
         """Stop everything this stack started: services first, then the stores."""
-        order = [n for n in ("api", "worker-gpu", "worker-cpu") if n in self.services]
-        order += [n for n in self.services if n not in order and n != "ml"] + (["ml"] if "ml" in self.services else [])
+        order = sorted(self.services, key=lambda name: name == "ml")  # the ML service last
         for name in order:
             self.services[name].signal(signal.SIGTERM)
         for name in order:

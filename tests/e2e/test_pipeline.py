@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sample_videos as sv
+from helpers import make_stack, wait_until_finished
 from stack import Stack
 
 from reelscan_shared.schemas.payloads import validate_payload
@@ -23,40 +23,13 @@ ALL_ARTIFACT_TYPES = {"object_detection", "face_detection", "transcript_segment"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, sample_videos: dict[str, Path]) -> Iterator[Stack]:
-    from embedded_servers import free_port
-
-    root = tmp_path_factory.mktemp("e2e")
-    library = root / "videos"
-    library.mkdir()
-    for name in ("speech", "text", "cuts", "face"):
-        (library / f"{name}.mp4").write_bytes(sample_videos[name].read_bytes())
-    sv.corrupt_file(library / "corrupt.mp4")
-    (library / "zero.mp4").write_bytes(b"")
-    sv.truncated_copy(sample_videos["speech"], library / "truncated.mp4")
-    (library / "notes.mkv").write_text("this is a text file with a video extension\n" * 100)
-    s = Stack(data_dir=root / "data", video_paths=str(library), api_port=free_port(), ml_port=free_port(),
-              extra_env={
-                  "DISCOVERY_INTERVAL": "2", "RETRY_BASE_DELAY_SECONDS": "1", "LOG_LEVEL": "INFO",
-                  # The offline YOLO is untrained (its profile says so): its scores are ~1e-4,
-                  # so a zero threshold lets its real outputs flow through the pipeline.
-                  "ANALYSIS_CONFIG": '{"object_detection": {"min_confidence": 0.0, "max_detections": 2}}',
-              })
+    s = make_stack(tmp_path_factory.mktemp("e2e"), sample_videos, bad=True, LOG_LEVEL="INFO")
     s.start()
     try:
         s.wait_ready()
         yield s
     finally:
         s.stop()
-
-
-def wait_for_all_tasks(client: httpx.Client, expected: int, timeout: float = 420) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tasks = client.get("/tasks", params={"limit": 500}).json()["items"]
-        if len(tasks) == expected and all(t["status"] in ("completed", "failed") for t in tasks):
-            return tasks
-        time.sleep(1)
-    raise AssertionError(f"not finished in {timeout}s: {[(t['task_type'], t['status']) for t in tasks]}")
 
 
 def artifacts(client: httpx.Client, video_id: str, **params: object) -> list[dict]:
@@ -67,7 +40,7 @@ def artifacts(client: httpx.Client, video_id: str, **params: object) -> list[dic
 
 def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) -> None:
     client = httpx.Client(base_url=stack.api_url, timeout=10)
-    tasks = wait_for_all_tasks(client, expected=6 * (len(GOOD) + len(BAD)))
+    tasks = wait_until_finished(client, expected=6 * (len(GOOD) + len(BAD)), timeout=420)
     videos = {Path(v["path"]).name: v for v in client.get("/videos").json()["items"]}
     assert set(videos) == set(GOOD) | set(BAD)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 
 from reelscan_shared.adapters.db import Database, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
@@ -20,7 +20,7 @@ class WorkerDeps:
     tasks: SqlTaskRepository
     videos: SqlVideoRepository
     ml: MLClient
-    redis: Redis
+    redis: ArqRedis
     queue: ArqJobQueue
 
     async def close(self) -> None:
@@ -28,12 +28,9 @@ class WorkerDeps:
         await self.db.dispose()
 
 
-def build(settings: WorkerSettings, redis: Redis, ml: MLClient | None = None) -> WorkerDeps:
+def build(settings: WorkerSettings, redis: ArqRedis, ml: MLClient | None = None) -> WorkerDeps:
     """``redis`` is arq's own pool (ctx["redis"]); ``ml`` may be replaced in tests."""
-    from arq.connections import ArqRedis
-
     db = Database(settings.database_url, pool_size=max(2, settings.max_jobs))
-    assert isinstance(redis, ArqRedis)
     return WorkerDeps(
         settings=settings, db=db, tasks=SqlTaskRepository(db), videos=SqlVideoRepository(db),
         ml=ml or HttpMLClient(settings.ml_service_url, settings.ml_timeout_s, max_connections=settings.max_jobs * 2),

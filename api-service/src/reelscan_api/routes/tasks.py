@@ -1,4 +1,4 @@
-"""Task endpoints. State changes are conditional updates (see the repository);
+"""Task endpoints. State changes are atomic transitions (see the repository);
 a task whose state does not allow the action answers 409."""
 
 from __future__ import annotations

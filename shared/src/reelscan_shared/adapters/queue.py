@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis, RedisSettings
 from arq.constants import abort_jobs_ss, health_check_key_suffix, in_progress_key_prefix, result_key_prefix
 from arq.jobs import Job
 from redis.exceptions import RedisError
@@ -36,11 +36,6 @@ class ArqJobQueue:
     def __init__(self, pool: ArqRedis, op_timeout: float = 3.0) -> None:
         self.pool = pool
         self._timeout = op_timeout
-
-    @classmethod
-    async def connect(cls, url: str) -> ArqJobQueue:
-        pool = await create_pool(redis_settings(url))
-        return cls(pool)
 
     async def _bounded(self, coro):  # noqa: ANN001, ANN202
         try:

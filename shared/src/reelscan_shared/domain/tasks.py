@@ -5,10 +5,10 @@
        |                  +--cancel--> CANCELLED --retry---+
        +---------------------------------------------------+
 
-The transition table below is the single source of truth; the database adapter
-derives its conditional ``UPDATE ... WHERE status IN (...)`` clauses from it so
-that concurrent actors (API, workers, reconciler) can never leave a row in a
-state the table does not allow.
+The transition table below, applied by ``Task.apply``, is the single source of
+truth; the database adapter locks the row, calls ``Task.apply`` and writes the
+result, so concurrent actors (API, workers, reconciler) can never leave a row in
+a state the table does not allow.
 """
 
 from __future__ import annotations
@@ -66,10 +66,6 @@ TRANSITIONS: dict[Event, tuple[frozenset[TaskStatus], TaskStatus]] = {
     Event.CANCEL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.CANCELLED),
     Event.RETRY: (frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}), TaskStatus.PENDING),
 }
-
-
-def allowed_sources(event: Event) -> frozenset[TaskStatus]:
-    return TRANSITIONS[event][0]
 
 
 def target_of(event: Event) -> TaskStatus:

@@ -66,7 +66,7 @@ class TaskRepository(Protocol):
     async def query(self, query: TaskQuery) -> TaskPage: ...
 
     async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
-        """Apply a lifecycle event as one conditional update; None if the task's
+        """Apply a lifecycle event atomically (row lock + Task.apply); None if the task's
         current status does not allow it (or the task does not exist)."""
         ...
 

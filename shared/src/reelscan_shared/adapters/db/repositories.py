@@ -1,8 +1,8 @@
 """PostgreSQL implementations of the repository ports (SQLAlchemy Core, asyncpg).
 
-Every state change is one conditional UPDATE whose WHERE clause comes from the
-domain's transition table, so concurrent actors cannot race a task into a state
-the table forbids.
+Every state change locks the task row, applies the domain's ``Task.apply`` and
+writes the result in one transaction, so concurrent actors (API, workers,
+reconciler) cannot race a task into a state the transition table forbids.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import Select, and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.tables import artifacts, tasks, videos
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
-from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType, allowed_sources, target_of
+from reelscan_shared.domain.errors import InvalidTransition
+from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, TaskPage, TaskQuery
 
@@ -74,28 +76,24 @@ def _artifact_row(a: ArtifactEnvelope) -> dict[str, Any]:
     }
 
 
-def _event_values(event: Event, now: datetime, error: str | None) -> dict[str, Any]:
-    """Column values an event writes; mirrors ``Task.apply`` in the domain."""
-    target = target_of(event).value
-    if event is Event.START:
-        return {"status": target, "started_at": now, "completed_at": None,
-                "attempts": tasks.c.attempts + 1, "error": None}
-    if event in (Event.REQUEUE, Event.RETRY):
-        return {"status": target, "started_at": None, "completed_at": None, "error": error}
-    if event is Event.COMPLETE:
-        return {"status": target, "completed_at": now, "error": None}
-    return {"status": target, "started_at": func.coalesce(tasks.c.started_at, now),
-            "completed_at": now, "error": error}
+async def _apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: datetime,
+                        error: str | None = None) -> Task | None:
+    """Lock the row, let the domain compute the new state, write it back.
 
-
-def _transition(task_id: str, event: Event, now: datetime, error: str | None = None):  # noqa: ANN202
-    sources = [s.value for s in allowed_sources(event)]
-    return (
-        update(tasks)
-        .where(and_(tasks.c.task_id == task_id, tasks.c.status.in_(sources)))
-        .values(**_event_values(event, now, error))
-        .returning(*tasks.c)
-    )
+    The domain's ``Task.apply`` is the only place that knows what an event does to
+    a task; the row lock makes read-apply-write atomic against concurrent actors.
+    """
+    row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id).with_for_update())).mappings().first()
+    if row is None:
+        return None
+    try:
+        updated = _task(row).apply(event, now, error)
+    except InvalidTransition:
+        return None
+    await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(
+        status=updated.status.value, attempts=updated.attempts, error=updated.error,
+        started_at=updated.started_at, completed_at=updated.completed_at))
+    return updated
 
 
 class SqlVideoRepository:
@@ -171,26 +169,19 @@ class SqlTaskRepository:
 
     async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
         async with self._db.engine.begin() as conn:
-            row = (await conn.execute(_transition(task_id, event, now, error))).mappings().first()
-        return _task(row) if row else None
+            return await _apply_locked(conn, task_id, event, now, error)
 
     async def complete_with_artifacts(
         self, task_id: str, new_artifacts: Sequence[ArtifactEnvelope], now: datetime
     ) -> bool:
         async with self._db.engine.begin() as conn:
-            # Lock the row first so a concurrent cancel waits for us (or we for it).
-            locked = (await conn.execute(
-                select(tasks.c.status).where(tasks.c.task_id == task_id).with_for_update()
-            )).scalar_one_or_none()
-            if locked != TaskStatus.RUNNING.value:
+            # The row lock taken by the transition is held until commit, so a concurrent
+            # cancel either happens before (and we write nothing) or after (and finds COMPLETED).
+            if await _apply_locked(conn, task_id, Event.COMPLETE, now) is None:
                 return False
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
-            done = (await conn.execute(_transition(task_id, Event.COMPLETE, now))).first()
-            if done is None:  # cannot happen under the row lock; keep the invariant explicit
-                await conn.rollback()
-                return False
         return True
 
     async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]:
