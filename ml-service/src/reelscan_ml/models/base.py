@@ -22,6 +22,9 @@ class Model(ABC):
         self.status = "not_loaded"  # not_loaded | loading | ready | error
         self.error: str | None = None
         self._lock = threading.Lock()
+        # For libraries whose predict() is not thread-safe (ultralytics sets its
+        # predictor up lazily on first use): calls on this model run one at a time.
+        self.predict_lock = threading.Lock()
 
     def load(self) -> None:
         """Idempotent and thread-safe; re-raises the load error on every call."""

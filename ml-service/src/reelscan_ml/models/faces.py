@@ -41,7 +41,8 @@ class FaceDetector(Model):
 
     def predict(self, frame: np.ndarray, min_confidence: float) -> list[dict[str, Any]]:
         if self._yolo is not None:
-            boxes = self._yolo.predict(frame, conf=min_confidence, device=self.device, verbose=False)[0].boxes
+            with self.predict_lock:
+                boxes = self._yolo.predict(frame, conf=min_confidence, device=self.device, verbose=False)[0].boxes
             return [{"confidence": float(p), "box": [float(v) for v in xyxy]}
                     for xyxy, p in zip(boxes.xyxy.tolist(), boxes.conf.tolist(), strict=True)]
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)

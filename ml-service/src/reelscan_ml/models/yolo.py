@@ -36,7 +36,6 @@ class YoloDetector(Model):
         self.names: dict[int, str] = dict(self._model.names)
         if all(str(name).isdigit() for name in self.names.values()):
             # The bare architecture has no class names; it has COCO's 80 outputs, so use COCO's.
-            from ultralytics.cfg import get_cfg  # noqa: F401 - ensures the package data is present
             from ultralytics.utils import ROOT, YAML
 
             self.names = dict(YAML.load(ROOT / "cfg/datasets/coco.yaml")["names"])
@@ -44,7 +43,9 @@ class YoloDetector(Model):
     def predict(self, frames: list[np.ndarray], min_confidence: float,
                 max_det: int = 100) -> list[list[dict[str, Any]]]:
         """Per frame: a list of {label, class_id, confidence, box}."""
-        results = self._model.predict(frames, conf=min_confidence, device=self.device, verbose=False, max_det=max_det)
+        with self.predict_lock:
+            results = self._model.predict(frames, conf=min_confidence, device=self.device, verbose=False,
+                                          max_det=max_det)
         out = []
         for result in results:
             boxes = result.boxes
