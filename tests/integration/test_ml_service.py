@@ -76,11 +76,22 @@ async def test_unreadable_videos_are_422_with_a_readable_error(ml, name, analysi
     assert name in resp.json()["detail"]
 
 
-async def test_health_reports_models_and_gpu(ml) -> None:
+async def test_health_reports_models_device_memory_and_semaphore(ml) -> None:
     client, _ = ml
     body = (await client.get("/health")).json()
-    assert body["status"] == "ok" and body["gpu_concurrency"] == 1
-    assert "available" in body["gpu"]
+    assert body["status"] == "ok" and body["device"] == "cpu"
     assert body["memory"]["rss_mb"] > 0
-    assert set(body["models"]) == {"yolo_objects", "faces", "whisper", "easyocr", "places365"}
-    assert all(m["status"] == "not_loaded" for m in body["models"].values()), "models load lazily"
+    assert {"limit", "in_use", "waiting"} <= set(body["semaphore"]) and body["semaphore"]["limit"] == 1
+    models = body["models"]
+    assert set(models) == {"objects", "faces", "transcribe", "ocr", "places"}
+    assert all(m["state"] == "not_loaded" for m in models.values()), "models load lazily"
+    # Offline, YOLO and Places365 have no trained weights: said, not hidden.
+    assert models["objects"]["weights"] == "untrained" and models["places"]["weights"] == "untrained"
+    assert models["transcribe"]["weights"] == "trained" and models["transcribe"]["source"] == "package"
+    assert (await infer(client, "faces", library_file(ml, "cuts-copy.mp4"))).status_code == 200
+    faces = (await client.get("/health")).json()["models"]["faces"]
+    assert faces["state"] == "ready" and faces["load_seconds"] is not None
+
+
+def library_file(ml, name: str) -> Path:
+    return ml[1] / name

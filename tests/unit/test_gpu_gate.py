@@ -30,5 +30,5 @@ async def test_gate_bounds_concurrent_executions_and_keeps_the_loop_free() -> No
     t = asyncio.create_task(ticker())
     await asyncio.gather(*(gate.run(work) for _ in range(6)))
     t.cancel()
-    assert peak == 2 and gate.peak == 2 and gate.in_use == 0
+    assert peak == 2 and gate.peak_in_use == 2 and gate.peak_executing == 2 and gate.in_use == 0
     assert ticks > 10, "the event loop kept running while models ran in threads"

@@ -21,9 +21,15 @@ async def test_success_is_parsed() -> None:
     assert len((await client.infer("/infer/ocr", "/v/a.mp4", {})).items) == 2
 
 
-async def test_503_and_connection_errors_are_transient() -> None:
-    with pytest.raises(MLUnavailable, match="503"):
-        await client_with(lambda req: httpx.Response(503, json={"detail": "busy"})).infer("/infer/ocr", "/v", {})
+async def test_503_504_and_connection_errors_are_transient() -> None:
+    with pytest.raises(MLUnavailable, match="503") as busy:
+        await client_with(lambda req: httpx.Response(503, json={"detail": "busy"}, headers={"Retry-After": "7"})
+                          ).infer("/infer/ocr", "/v", {})
+    assert busy.value.retry_after_s == 7.0
+    with pytest.raises(MLUnavailable, match=r"504.*ML_REQUEST_TIMEOUT") as slow:
+        await client_with(lambda req: httpx.Response(504, json={"detail": "over ML_REQUEST_TIMEOUT"})
+                          ).infer("/infer/ocr", "/v", {})
+    assert slow.value.retry_after_s is None
 
     def refuse(req: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=req)

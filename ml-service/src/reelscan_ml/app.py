@@ -1,11 +1,14 @@
-"""The ML service: POST /infer/{analysis}, GET /health. Internal only, stateless."""
+"""The ML service: POST /infer/{analysis}; GET /health (liveness), /ready, /metrics.
+Internal only and stateless: it reads videos from the library and returns results."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -16,14 +19,17 @@ from pydantic import ValidationError
 from reelscan_ml import __version__, device
 from reelscan_ml.analyzers import ANALYZERS, frame_based, scenes, transcribe  # noqa: F401 - register analyzers
 from reelscan_ml.frames import VideoUnreadable
-from reelscan_ml.gate import GpuGate
+from reelscan_ml.gate import GpuGate, Overloaded
+from reelscan_ml.lifecycle import preload_models, unload_idle_models
+from reelscan_ml.models.base import ModelNotAvailable
 from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.paths import confine
+from reelscan_ml.pipeline import InferenceContext
 from reelscan_ml.provenance import config_hash, input_hash, new_run_id, producer_version
 from reelscan_ml.settings import MLSettings
 from reelscan_shared.domain.errors import PathNotAllowed
 from reelscan_shared.logging import configure_logging, get_logger
-from reelscan_shared.metrics import INFERENCE_DURATION
+from reelscan_shared.metrics import INFERENCE_DURATION, INFERENCE_REJECTED
 from reelscan_shared.schemas.ml import InferenceItem, InferenceRequest, InferenceResponse
 
 log = get_logger(__name__)
@@ -33,9 +39,16 @@ class MLState:
     def __init__(self, settings: MLSettings, dev: str) -> None:
         self.settings = settings
         self.device = dev
-        self.gate = GpuGate(settings.gpu_concurrency)
-        self.registry = ModelRegistry(settings.model_cache_dir.expanduser().resolve(), dev)
+        self.gate = GpuGate(settings.gpu_concurrency, settings.ml_max_waiting)
+        # Decoding, hashing and scene detection: bounded by the cores, apart from the model threads.
+        self.decode_pool = ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="decode")
+        self.registry = ModelRegistry(settings.profiles(), settings.model_cache_dir.expanduser().resolve(), dev,
+                                      settings.ml_batch_size)
         self.roots = settings.video_roots
+
+    def close(self) -> None:
+        self.gate.shutdown()
+        self.decode_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def create_app(settings: MLSettings | None = None) -> FastAPI:
@@ -44,36 +57,51 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format, service="ml")
+        log.info("service_start", version=__version__, config=settings.model_dump(mode="json"))
         if settings.torch_threads:
             import torch
 
             torch.set_num_threads(settings.torch_threads)
         dev = await asyncio.to_thread(device.choose_device, settings.device, settings.require_gpu)
         settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
-        app.state.ml = MLState(settings, dev)
+        state = app.state.ml = MLState(settings, dev)
         log.info("ml_service_ready", device=dev, gpu_concurrency=settings.gpu_concurrency,
-                 roots=[str(r) for r in app.state.ml.roots])
-        if settings.preload_models:
-            for model in app.state.ml.registry.models.values():
-                await asyncio.to_thread(model.load)
-        yield
+                 models={a: m.spec.name for a, m in state.registry.models.items()},
+                 roots=[str(r) for r in state.roots])
+        background = [asyncio.create_task(preload_models(state))]
+        if settings.model_ttl > 0:
+            background.append(asyncio.create_task(unload_idle_models(state.registry, settings.model_ttl)))
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            state.close()
 
     app = FastAPI(title="Reelscan ML service", version=__version__, lifespan=lifespan)
 
     @app.get("/health")
     async def health(request: Request) -> dict[str, Any]:
+        """Liveness: answers at once, whatever the models are doing."""
         state: MLState = request.app.state.ml
+        models = state.registry.describe()
         return {
-            "status": "ok",
+            "status": "degraded" if any(m["state"] == "failed" for m in models.values()) else "ok",
             "device": state.device,
-            "gpu": await asyncio.to_thread(device.gpu_info),
-            "memory": device.process_memory(),
-            "gpu_concurrency": state.gate.concurrency,
-            "in_use": state.gate.in_use,
-            "waiting": state.gate.waiting,
-            "peak_in_use": state.gate.peak,
-            "models": state.registry.describe(),
+            "memory": device.memory(state.device),
+            "semaphore": state.gate.describe(),
+            "models": models,
         }
+
+    @app.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: 503 until every ML_PRELOAD model is loaded."""
+        state: MLState = request.app.state.ml
+        preload = {a: state.registry[a].describe() for a in state.settings.preload}
+        not_ready = {a: m["state"] for a, m in preload.items() if m["state"] != "ready"}
+        body = {"ready": not not_ready, "device": state.device, "not_ready": not_ready,
+                "errors": {a: m["error"] for a, m in preload.items() if m["error"]}}
+        return JSONResponse(body, status_code=200 if not not_ready else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -92,7 +120,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
 
 
 async def run_inference(state: MLState, analysis: str, body: InferenceRequest) -> InferenceResponse:
-    """Confine the path, validate the config, run the analyzer under the GPU gate."""
+    """Check the request, then run the analyzer within the admission limit and the timeout."""
     analyzer = ANALYZERS.get(analysis)
     if analyzer is None:
         raise HTTPException(404, f"unknown analysis {analysis!r}; one of {sorted(ANALYZERS)}")
@@ -106,16 +134,30 @@ async def run_inference(state: MLState, analysis: str, body: InferenceRequest) -
         cfg = analyzer.config_model.model_validate(body.config)
     except ValidationError as exc:
         raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
+    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis)
     started = time.monotonic()
+    timeout = state.settings.ml_request_timeout
     try:
-        output = await state.gate.run(analyzer.run, path, cfg, state.registry)
-        digest = await asyncio.to_thread(input_hash, path)
+        async with state.gate.admit(), asyncio.timeout(timeout):
+            output, digest = await asyncio.gather(analyzer.run(ctx, path, cfg), ctx.in_thread(input_hash, path))
+    except Overloaded as exc:
+        INFERENCE_REJECTED.labels("overloaded").inc()
+        raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
+    except TimeoutError as exc:
+        ctx.cancel.set()
+        INFERENCE_REJECTED.labels("timeout").inc()
+        log.warning("inference_timeout", analysis=analysis, video=path.name, timeout_s=timeout)
+        raise HTTPException(504, f"{analysis} of {path.name} did not finish within ML_REQUEST_TIMEOUT "
+                                 f"({timeout:g} s)") from exc
     except VideoUnreadable as exc:
         raise HTTPException(422, str(exc)) from exc
+    except ModelNotAvailable as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "60"}) from exc
     elapsed = time.monotonic() - started
     INFERENCE_DURATION.labels(analysis).observe(elapsed)
     log.info("inference_done", analysis=analysis, video=path.name, items=len(output.items),
-             elapsed_s=round(elapsed, 3), model_profile=output.model_profile)
+             elapsed_s=round(elapsed, 3), **{f"{k}_s": round(v, 3) for k, v in ctx.timings.items()},
+             model_profile=output.model_profile)
     return InferenceResponse(
         artifact_type=analyzer.artifact_type, run_id=new_run_id(),
         config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,

@@ -1,31 +1,66 @@
-"""Which device inference runs on, and what /health says about the GPU."""
+"""Which device inference runs on, and what /health says about it.
+
+The torch calls here are cheap (no synchronisation), so /health calls them
+inline on the event loop.
+"""
 
 from __future__ import annotations
 
+import resource
 from typing import Any
 
+from reelscan_shared.logging import get_logger
 
-def gpu_info() -> dict[str, Any]:
+log = get_logger(__name__)
+
+
+class GpuRequired(RuntimeError):
+    pass
+
+
+def choose_device(requested: str, require_gpu: bool) -> str:
+    """``cuda`` or ``cpu``; logs what torch sees. Fails start-up when a GPU is
+    required (REQUIRE_GPU or ML_DEVICE=cuda) and none is usable."""
     import torch
 
-    if not torch.cuda.is_available():
-        return {"available": False, "device_count": 0}
-    index = torch.cuda.current_device()
-    free, total = torch.cuda.mem_get_info(index)
-    return {
-        "available": True,
-        "device_count": torch.cuda.device_count(),
-        "name": torch.cuda.get_device_name(index),
-        "memory_total_mb": total // 2**20,
-        "memory_free_mb": free // 2**20,
-        "memory_allocated_mb": torch.cuda.memory_allocated(index) // 2**20,
-    }
+    has_cuda = torch.cuda.is_available()
+    if has_cuda:
+        gpus = [{"index": i, "name": torch.cuda.get_device_name(i),
+                 "memory_total_mb": torch.cuda.get_device_properties(i).total_memory // 2**20}
+                for i in range(torch.cuda.device_count())]
+        log.info("gpu_detected", device_count=len(gpus), gpus=gpus, torch=torch.__version__,
+                 cuda=torch.version.cuda)
+    if (require_gpu or requested == "cuda") and not has_cuda:
+        setting = "REQUIRE_GPU=true" if require_gpu else "ML_DEVICE=cuda"
+        raise GpuRequired(
+            f"{setting} but torch sees no CUDA device (torch {torch.__version__}, built for CUDA "
+            f"{torch.version.cuda or 'none'}): check the NVIDIA driver, the container's GPU reservation "
+            "and that a CUDA build of torch is installed; or unset it to run on CPU")
+    if requested == "cpu" or not has_cuda:
+        if not has_cuda:
+            log.warning("running_on_cpu", reason="torch sees no CUDA device; inference will be slow")
+        return "cpu"
+    return "cuda"
+
+
+def memory(device: str) -> dict[str, Any]:
+    """GPU memory (allocated, reserved, total) on CUDA; always the process's RSS."""
+    info: dict[str, Any] = process_memory()
+    if device == "cuda":
+        import torch
+
+        index = torch.cuda.current_device()
+        info["gpu"] = {
+            "name": torch.cuda.get_device_name(index),
+            "allocated_mb": torch.cuda.memory_allocated(index) // 2**20,
+            "reserved_mb": torch.cuda.memory_reserved(index) // 2**20,
+            "total_mb": torch.cuda.get_device_properties(index).total_memory // 2**20,
+        }
+    return info
 
 
 def process_memory() -> dict[str, int]:
     """Resident memory of this process (models live here), from /proc where available."""
-    import resource
-
     info = {"rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
     try:
         with open("/proc/self/statm") as fh:
@@ -33,16 +68,3 @@ def process_memory() -> dict[str, int]:
     except OSError:
         pass
     return info
-
-
-def choose_device(requested: str, require_gpu: bool) -> str:
-    import torch
-
-    has_cuda = torch.cuda.is_available()
-    if require_gpu and not has_cuda:
-        raise RuntimeError("REQUIRE_GPU is set but torch sees no CUDA device")
-    if requested == "cuda" and not has_cuda:
-        raise RuntimeError("ML_DEVICE=cuda but torch sees no CUDA device")
-    if requested == "auto":
-        return "cuda" if has_cuda else "cpu"
-    return requested

@@ -3,17 +3,58 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
+from reelscan_ml.models.profiles import ANALYSES_WITH_MODELS, ModelProfile, chosen_profiles
 from reelscan_shared.settings import CommonSettings
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 class MLSettings(CommonSettings):
     ml_host: str = Field("127.0.0.1", alias="ML_HOST", description="Loopback by default: internal only")
     ml_port: int = Field(8001, alias="ML_PORT")
     gpu_concurrency: int = Field(2, alias="GPU_CONCURRENCY", ge=1)
+    ml_max_waiting: int = Field(8, alias="ML_MAX_WAITING", ge=0,
+                                description="Requests admitted beyond GPU_CONCURRENCY; the next gets 503")
+    ml_request_timeout: float = Field(540.0, alias="ML_REQUEST_TIMEOUT", gt=0,
+                                      description="Seconds before a request ends with 504 (below the worker's "
+                                                  "ML_TIMEOUT_SECONDS, so the worker hears why)")
+    ml_batch_size: int = Field(0, alias="ML_BATCH_SIZE", ge=0, description="Frames per model call; 0 = per model")
     model_cache_dir: Path = Field(Path("./.reelscan/models"), alias="MODEL_CACHE_DIR")
+    model_mirror_url: str | None = Field(None, alias="MODEL_MIRROR_URL",
+                                         description="`models pull` fetches {mirror}/{file name} instead")
+    ml_preload: str = Field("", alias="ML_PRELOAD", description="Analyses whose models load at start-up, or 'all'")
+    model_ttl: float = Field(0.0, alias="MODEL_TTL", ge=0, description="Unload a model idle this long; 0 = never")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", alias="ML_DEVICE")
     require_gpu: bool = Field(False, alias="REQUIRE_GPU")
     torch_threads: int = Field(0, alias="TORCH_THREADS", ge=0, description="0 = torch's default")
-    preload_models: bool = Field(False, alias="PRELOAD_MODELS")
+    objects_model: str = Field("yolo11n", alias="OBJECTS_MODEL")
+    faces_model: str = Field("opencv-haar", alias="FACES_MODEL")
+    transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL")
+    ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes")
+    places_model: str = Field("resnet18-places365", alias="PLACES_MODEL")
+
+    @field_validator("ml_preload")
+    @classmethod
+    def _known_analyses(cls, value: str) -> str:
+        unknown = set(_csv(value)) - {*ANALYSES_WITH_MODELS, "all"}
+        if unknown:
+            raise ValueError(f"unknown analyses {sorted(unknown)}; use any of {list(ANALYSES_WITH_MODELS)} or 'all'")
+        return value
+
+    @model_validator(mode="after")
+    def _known_profiles(self) -> MLSettings:
+        self.profiles()  # an unknown model name fails start-up with the list of choices
+        return self
+
+    @property
+    def preload(self) -> tuple[str, ...]:
+        names = _csv(self.ml_preload)
+        return ANALYSES_WITH_MODELS if "all" in names else names
+
+    def profiles(self) -> dict[str, ModelProfile]:
+        return chosen_profiles(self.objects_model, self.faces_model, self.transcribe_model,
+                               _csv(self.ocr_langs) or ("en",), self.places_model)

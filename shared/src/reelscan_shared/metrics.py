@@ -14,6 +14,15 @@ INFERENCE_DURATION = Histogram(
     "reelscan_inference_duration_seconds", "Model execution time in the ML service", ["analysis"],
     buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
+INFERENCE_PHASE = Histogram(
+    "reelscan_inference_phase_seconds",
+    "Time one inference request spent per phase: wait (for the GPU semaphore), decode, model",
+    ["analysis", "phase"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)
+INFERENCE_REJECTED = Counter(
+    "reelscan_inference_rejected_total", "Inference requests refused: overloaded (503) or timed out (504)",
+    ["reason"],
+)
 GPU_SLOTS_IN_USE = Gauge("reelscan_gpu_slots_in_use", "Inference slots held under the GPU semaphore")
 VIDEOS_DISCOVERED = Counter("reelscan_videos_discovered_total", "Videos registered by discovery")
 LONG_RUNNING_TASKS = Counter(

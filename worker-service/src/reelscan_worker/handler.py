@@ -88,7 +88,9 @@ class TaskRunner:
         except MLUnavailable as exc:
             if job_try >= self.s.max_tries:
                 return await self._fail(task, f"gave up after {job_try} attempts: {exc}")
-            delay = backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s)
+            # The service's Retry-After when it gave one (it knows its queue), never less than our backoff.
+            delay = max(backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s),
+                        min(exc.retry_after_s or 0.0, self.s.retry_max_delay_s))
             await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(),
                                         error=f"attempt {job_try} failed, retrying in {delay:.0f}s: {exc}")
             log.warning("ml_unavailable_retrying", error=str(exc), defer_s=delay)

@@ -1,6 +1,7 @@
 """HTTP client of the ML service: one pooled httpx.AsyncClient per worker.
 
-Transport errors and 503 mean "try again later" (MLUnavailable); any other error
+Transport errors, 503 (busy, model not ready) and 504 (ML_REQUEST_TIMEOUT) mean
+"try again later" (MLUnavailable, with the service's Retry-After); any other error
 response means the request itself is bad (MLError) and carries the service's message.
 """
 
@@ -24,6 +25,13 @@ def _detail(resp: httpx.Response) -> str:
     return str(detail if detail is not None else body)[:1000]
 
 
+def _retry_after(resp: httpx.Response) -> float | None:
+    try:
+        return max(float(resp.headers["retry-after"]), 0.0)
+    except (KeyError, ValueError):
+        return None
+
+
 class HttpMLClient:
     def __init__(self, base_url: str, timeout_s: float = 600.0, max_connections: int = 16) -> None:
         self._http = httpx.AsyncClient(
@@ -39,7 +47,9 @@ class HttpMLClient:
         except httpx.TransportError as exc:
             raise MLUnavailable(f"ML service unreachable ({type(exc).__name__}: {exc})") from exc
         if resp.status_code == 503:
-            raise MLUnavailable(f"ML service busy or not ready (503): {_detail(resp)}")
+            raise MLUnavailable(f"ML service busy or not ready (503): {_detail(resp)}", _retry_after(resp))
+        if resp.status_code == 504:
+            raise MLUnavailable(f"ML service timed out (504): {_detail(resp)}")
         if resp.status_code >= 400:
             raise MLError(f"ML service rejected the video ({resp.status_code}): {_detail(resp)}")
         try:

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from reelscan_ml.models.registry import ModelRegistry
+if TYPE_CHECKING:
+    from reelscan_ml.pipeline import InferenceContext
 
 
 @dataclass
@@ -25,7 +26,8 @@ class Analyzer:
     name: str  # the endpoint's last segment: objects, faces, transcribe, ocr, places, scenes
     artifact_type: str
     config_model: type[BaseModel]
-    run: Callable[[Path, Any, ModelRegistry], AnalyzerOutput]
+    run: Callable[[InferenceContext, Path, Any], Awaitable[AnalyzerOutput]]
+    uses_model: bool = True  # scenes needs no weights and no GPU slot
 
 
 ANALYZERS: dict[str, Analyzer] = {}

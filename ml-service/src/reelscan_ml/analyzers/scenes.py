@@ -8,10 +8,15 @@ from pathlib import Path
 from reelscan_ml import frames
 from reelscan_ml.analyzers.base import Analyzer, AnalyzerOutput, register
 from reelscan_ml.analyzers.configs import ScenesConfig
-from reelscan_ml.models.registry import ModelRegistry
+from reelscan_ml.pipeline import InferenceContext
 
 
-def run_scenes(path: Path, cfg: ScenesConfig, _registry: ModelRegistry) -> AnalyzerOutput:
+async def run_scenes(ctx: InferenceContext, path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
+    # No model and no GPU: a CPU pass over every frame, on the decode pool, outside the gate.
+    return await ctx.in_thread(detect_scenes, path, cfg)
+
+
+def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
     from scenedetect import ContentDetector, SceneManager, open_video
 
     duration = frames.duration_ms(path)  # raises VideoUnreadable for a file PyAV cannot open
@@ -38,4 +43,4 @@ def run_scenes(path: Path, cfg: ScenesConfig, _registry: ModelRegistry) -> Analy
                           model_profile=f"pyscenedetect-content-threshold-{cfg.threshold:g}")
 
 
-register(Analyzer("scenes", "scene", ScenesConfig, run_scenes))
+register(Analyzer("scenes", "scene", ScenesConfig, run_scenes, uses_model=False))

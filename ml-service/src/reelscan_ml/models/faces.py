@@ -1,50 +1,43 @@
-"""Face detection.
-
-With ``yolov11n-face.pt`` in MODEL_CACHE_DIR, a YOLO face model runs. Otherwise
-OpenCV's trained Haar frontal-face cascade (shipped inside opencv-python) runs:
-a real, trained detector that needs no download.
-"""
+"""Face detection with OpenCV's trained Haar frontal-face cascade, which ships
+inside opencv-python: a real detector that needs no download. (The
+``yolov11n-face`` profile runs through models/yolo.py instead.)"""
 
 from __future__ import annotations
 
-from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
-# Imported here, once, not inside predict(): cv2's loader is not safe to run from two
+# Imported here, once, not inside predict: cv2's loader is not safe to run from two
 # inference threads at once ("module 'cv2' has no attribute 'data'").
 import cv2
 import numpy as np
 
-from reelscan_ml.models.base import Model
+from reelscan_ml.models.base import Model, WeightsLocation
+
+_CASCADE = "haarcascade_frontalface_default.xml"
 
 
-class FaceDetector(Model):
-    name = "faces"
+class HaarFaceDetector(Model):
     library = "opencv"
-    weights_file = "yolov11n-face.pt"
 
-    def _load(self) -> None:
-        weights = self.cached(self.weights_file)
-        if weights is not None:
-            from ultralytics import YOLO
+    def packaged_weights(self) -> Path | None:
+        path = Path(cv2.data.haarcascades) / _CASCADE
+        return path if path.exists() else None
 
-            self._yolo = YOLO(str(weights))
-            self.library, self.library_version = "ultralytics", version("ultralytics")
-            self.profile, self.trained = "yolov11n-face", True
-            return
-        self._cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    def _load(self, where: WeightsLocation) -> None:
+        self._cascade = cv2.CascadeClassifier(str(where.path))
         if self._cascade.empty():
-            raise RuntimeError("OpenCV's Haar face cascade could not be loaded")
-        self._yolo = None
+            raise RuntimeError(f"OpenCV could not read the Haar cascade {where.path}")
         self.library_version = cv2.__version__
-        self.profile, self.trained = "opencv-haar-frontalface-default", True
+        self.profile = "opencv-haar-frontalface-default"
 
-    def predict(self, frame: np.ndarray, min_confidence: float) -> list[dict[str, Any]]:
-        if self._yolo is not None:
-            with self.predict_lock:
-                boxes = self._yolo.predict(frame, conf=min_confidence, device=self.device, verbose=False)[0].boxes
-            return [{"confidence": float(p), "box": [float(v) for v in xyxy]}
-                    for xyxy, p in zip(boxes.xyxy.tolist(), boxes.conf.tolist(), strict=True)]
+    def _unload(self) -> None:
+        del self._cascade
+
+    def predict_batch(self, inputs: list[np.ndarray], cfg: Any) -> list[list[dict[str, Any]]]:
+        return [self._detect(frame, cfg.min_confidence, cfg.max_detections) for frame in inputs]
+
+    def _detect(self, frame: np.ndarray, min_confidence: float, max_detections: int) -> list[dict[str, Any]]:
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         rects, _levels, weights = self._cascade.detectMultiScale3(
             gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24), outputRejectLevels=True
@@ -55,4 +48,5 @@ class FaceDetector(Model):
             confidence = float(1.0 / (1.0 + np.exp(-float(weight))))
             if confidence >= min_confidence:
                 faces.append({"confidence": confidence, "box": [float(x), float(y), float(x + w), float(y + h)]})
-        return faces
+        faces.sort(key=lambda f: -f["confidence"])
+        return faces[:max_detections]

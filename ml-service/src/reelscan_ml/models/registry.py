@@ -1,30 +1,43 @@
-"""The model registry: one lazily loaded, cached instance per model."""
+"""The model registry: the profile chosen for each analysis, loaded lazily,
+unloaded after MODEL_TTL idle seconds, and described for /health and ``models list``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from reelscan_ml.models import profiles
 from reelscan_ml.models.base import Model
-from reelscan_ml.models.faces import FaceDetector
-from reelscan_ml.models.ocr import TextReader
-from reelscan_ml.models.places import PlaceClassifier
-from reelscan_ml.models.whisper import WhisperTranscriber
-from reelscan_ml.models.yolo import YoloDetector
+from reelscan_ml.models.faces import HaarFaceDetector
+from reelscan_ml.models.ocr import EasyOCRReader
+from reelscan_ml.models.places import Places365Classifier
+from reelscan_ml.models.whisper import FasterWhisper
+from reelscan_ml.models.yolo import UltralyticsDetector
 
-M = TypeVar("M", bound=Model)
-MODEL_CLASSES: tuple[type[Model], ...] = (YoloDetector, FaceDetector, WhisperTranscriber, TextReader, PlaceClassifier)
+BACKENDS: dict[str, type[Model]] = {
+    "ultralytics": UltralyticsDetector,
+    "opencv-haar": HaarFaceDetector,
+    "faster-whisper": FasterWhisper,
+    "easyocr": EasyOCRReader,
+    "torchvision-places": Places365Classifier,
+}
 
 
 class ModelRegistry:
-    def __init__(self, cache_dir: Path, device: str) -> None:
-        self.models: dict[type[Model], Model] = {cls: cls(cache_dir, device) for cls in MODEL_CLASSES}
+    def __init__(self, chosen: dict[str, profiles.ModelProfile], cache_dir: Path, device: str,
+                 batch_size: int = 0) -> None:
+        self.cache_dir = cache_dir
+        self.models: dict[str, Model] = {
+            analysis: BACKENDS[spec.backend](spec, cache_dir, device, batch_size) for analysis, spec in chosen.items()
+        }
 
-    def get(self, cls: type[M]) -> M:
-        """The loaded model (blocking: call from a worker thread)."""
-        model = self.models[cls]
-        model.load()
-        return model  # type: ignore[return-value]
+    def __getitem__(self, analysis: str) -> Model:
+        return self.models[analysis]
+
+    def unload_idle(self, ttl_s: float, now: float) -> list[str]:
+        """Unload models unused for ``ttl_s`` seconds (and not in use); returns their analyses."""
+        return [a for a, m in self.models.items()
+                if m.state == "ready" and not m.users and now - m.last_used >= ttl_s and m.unload()]
 
     def describe(self) -> dict[str, Any]:
-        return {m.name: m.describe() for m in self.models.values()}
+        return {analysis: model.describe() for analysis, model in self.models.items()}

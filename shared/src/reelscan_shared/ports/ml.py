@@ -12,7 +12,12 @@ class MLError(Exception):
 
 
 class MLUnavailable(Exception):
-    """The ML service could not be reached or is overloaded (503): retry later."""
+    """The ML service could not be reached, is overloaded (503) or timed out (504):
+    retry later; ``retry_after_s`` is the service's own hint (Retry-After), if any."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class MLClient(Protocol):

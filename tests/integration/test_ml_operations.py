@@ -1,0 +1,120 @@
+"""Operating the ML service: back-pressure, request timeouts, /ready with
+preloading, idle unloading, and /health while a model runs (in-process ASGI,
+real models, real videos)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reelscan_ml.app import create_app
+from reelscan_ml.settings import MLSettings
+
+
+@contextlib.asynccontextmanager
+async def ml_service(library: Path, tmp_path: Path, **env: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), **env)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ml", timeout=300) as client:
+        yield client
+
+
+@pytest.fixture
+def library(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
+    lib = tmp_path / "library"
+    lib.mkdir()
+    for name in ("cuts", "text"):
+        shutil.copy(sample_videos[name], lib / f"{name}.mp4")
+    return lib
+
+
+async def infer(client: httpx.AsyncClient, analysis: str, path: Path, **config: object) -> httpx.Response:
+    return await client.post(f"/infer/{analysis}", json={"video_path": str(path), "config": config})
+
+
+async def eventually(check, timeout_s: float = 30.0) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_overload_is_503_with_retry_after_and_the_model_never_overlaps(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, GPU_CONCURRENCY="1", ML_MAX_WAITING="4") as client:
+        responses = await asyncio.gather(*(
+            infer(client, "objects", library / "cuts.mp4", frame_interval_s=0.2) for _ in range(16)))
+        codes = sorted(r.status_code for r in responses)
+        assert set(codes) == {200, 503}, codes
+        assert codes.count(200) >= 5, "GPU_CONCURRENCY + ML_MAX_WAITING requests are admitted"
+        for busy in (r for r in responses if r.status_code == 503):
+            assert int(busy.headers["Retry-After"]) >= 1 and "busy" in busy.json()["detail"]
+        gate = (await client.get("/health")).json()["semaphore"]
+        assert gate["peak_executing"] == 1 and gate["in_use"] == 0 and gate["in_flight"] == 0
+        metrics = (await client.get("/metrics")).text
+        assert 'reelscan_inference_rejected_total{reason="overloaded"}' in metrics
+
+
+async def test_health_answers_while_a_long_inference_runs(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, GPU_CONCURRENCY="1") as client:
+        long_ocr = asyncio.create_task(infer(client, "ocr", library / "text.mp4", frame_interval_s=1.0))
+        seen_busy = 0
+        while not long_ocr.done():
+            health = await client.get("/health")
+            assert health.status_code == 200
+            seen_busy += health.json()["semaphore"]["in_use"]
+            await asyncio.sleep(0.05)
+        assert (await long_ocr).status_code == 200
+        assert seen_busy > 0, "/health answered while the model held the semaphore"
+
+
+async def test_a_request_past_its_timeout_is_504_and_releases_everything(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, GPU_CONCURRENCY="1", ML_REQUEST_TIMEOUT="1.0") as client:
+        slow = await infer(client, "ocr", library / "text.mp4", frame_interval_s=0.1)
+        assert slow.status_code == 504 and "ML_REQUEST_TIMEOUT" in slow.json()["detail"]
+
+        async def idle() -> bool:
+            gate = (await client.get("/health")).json()["semaphore"]
+            return gate["in_use"] == 0 and gate["in_flight"] == 0
+        await eventually(idle)
+        assert (await infer(client, "scenes", library / "cuts.mp4")).status_code == 200
+
+
+async def test_ready_waits_for_preloaded_models(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, ML_PRELOAD="faces,places") as client:
+        async def ready() -> bool:
+            return (await client.get("/ready")).status_code == 200
+        await eventually(ready)
+        models = (await client.get("/health")).json()["models"]
+        assert models["faces"]["state"] == models["places"]["state"] == "ready"
+        assert models["objects"]["state"] == "not_loaded"
+
+
+async def test_a_model_without_weights_fails_clearly(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, ML_PRELOAD="faces", FACES_MODEL="yolov11n-face") as client:
+        async def failed() -> bool:
+            return (await client.get("/health")).json()["models"]["faces"]["state"] == "failed"
+        await eventually(failed)
+        not_ready = await client.get("/ready")
+        assert not_ready.status_code == 503
+        assert "yolov11n-face.pt" in not_ready.json()["errors"]["faces"]
+        assert (await client.get("/health")).json()["status"] == "degraded"
+        refused = await infer(client, "faces", library / "cuts.mp4")
+        assert refused.status_code == 503 and "models pull" in refused.json()["detail"]
+
+
+async def test_idle_models_are_unloaded_after_model_ttl_and_reload_on_use(library, tmp_path) -> None:
+    async with ml_service(library, tmp_path, MODEL_TTL="0.5") as client:
+        assert (await infer(client, "places", library / "cuts.mp4")).status_code == 200
+
+        async def unloaded() -> bool:
+            return (await client.get("/health")).json()["models"]["places"]["state"] == "not_loaded"
+        await eventually(unloaded, 10)
+        assert (await infer(client, "places", library / "cuts.mp4")).status_code == 200
