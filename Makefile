@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench videos clean
+.PHONY: run test setup lint typecheck bench bench-ml videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -27,6 +27,9 @@ videos: setup
 
 bench: setup
 	@$(PY) tests/bench/bench_pipeline.py
+
+bench-ml: setup
+	@$(PY) tests/bench/bench_ml.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -11,11 +11,13 @@ Usage: python dev/sample_videos.py OUT_DIR
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
 import tempfile
 import wave
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,7 +45,7 @@ def _read_wav(path: Path) -> tuple[np.ndarray, int]:
     return samples.reshape(-1, channels)[:, 0].copy(), rate
 
 
-def write_video(path: Path, frames: list[np.ndarray], audio: tuple[np.ndarray, int] | None = None,
+def write_video(path: Path, frames: Iterable[np.ndarray], audio: tuple[np.ndarray, int] | None = None,
                 options: dict[str, str] | None = None) -> Path:
     """Write RGB frames (and optional mono int16 audio) as H.264/AAC MP4.
 
@@ -52,16 +54,18 @@ def write_video(path: Path, frames: list[np.ndarray], audio: tuple[np.ndarray, i
     files that look like real-world video.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    frames = iter(frames)
+    first = next(frames)
     with av.open(str(path), "w") as container:
         video = container.add_stream("libx264", rate=FPS)
-        video.width, video.height = frames[0].shape[1], frames[0].shape[0]
+        video.width, video.height = first.shape[1], first.shape[0]
         video.pix_fmt = "yuv420p"
         video.options = options or {"preset": "ultrafast", "g": str(FPS)}
         astream = None
         if audio is not None:
             astream = container.add_stream("aac", rate=audio[1])
             astream.layout = "mono"
-        for i, rgb in enumerate(frames):
+        for i, rgb in enumerate(itertools.chain([first], frames)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, FPS)
             container.mux(video.encode(frame))
@@ -118,6 +122,37 @@ def face_video(path: Path, seconds: float = 4.0) -> Path:
     offset = (SIZE[0] - SIZE[1]) // 2
     frame[:, offset: offset + SIZE[1]] = photo
     return write_video(path, [frame.copy() for _ in range(int(seconds * FPS))])
+
+
+BENCH_SPEECH = (
+    "This is the Reelscan benchmark video. It is sixty seconds long and it speaks all the time. "
+    "Objects, faces, text and places are found in every frame that is sampled. "
+    "The transcript should read these sentences back. "
+)
+
+
+def bench_video(path: Path, seconds: int = 60, size: tuple[int, int] = (1280, 720)) -> Path:
+    """A real-world-like clip for benchmarks: 1280x720, 25 fps, x264 with 10 s GOPs and
+    B-frames, moving texture, a moving object, a changing caption, and speech throughout."""
+    import cv2
+
+    width, height = size
+    with tempfile.TemporaryDirectory() as tmp:
+        samples, rate = _read_wav(_espeak_wav(BENCH_SPEECH * 4, Path(tmp) / "speech.wav"))
+    samples = np.resize(samples, seconds * rate)  # repeat to fill the clip
+    rng = np.random.default_rng(1)
+    texture = cv2.resize(rng.integers(0, 255, (height // 40 + 1, width // 40 + 1, 3), dtype=np.uint8),
+                         (width, height), interpolation=cv2.INTER_LINEAR)
+
+    def frame(i: int) -> np.ndarray:
+        image = np.roll(texture, i * 4, axis=1)
+        cv2.putText(image, f"REELSCAN {i // FPS:02d}", (100, 200), cv2.FONT_HERSHEY_SIMPLEX, 3.0,
+                    (255, 255, 255), 8, cv2.LINE_AA)
+        cv2.circle(image, (200 + (i * 7) % (width - 400), height - 220), 80, (30, 30, 200), -1)
+        return image
+
+    return write_video(path, (frame(i) for i in range(seconds * FPS)), (samples, rate),
+                       options={"preset": "veryfast"})
 
 
 def corrupt_file(path: Path) -> Path:

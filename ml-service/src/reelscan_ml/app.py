@@ -58,14 +58,15 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format, service="ml")
         log.info("service_start", version=__version__, config=settings.model_dump(mode="json"))
-        if settings.torch_threads:
-            import torch
-
-            torch.set_num_threads(settings.torch_threads)
-        dev = await asyncio.to_thread(device.choose_device, settings.device, settings.require_gpu)
+        threads = await asyncio.to_thread(device.set_torch_threads, settings.torch_threads)
+        try:
+            dev = await asyncio.to_thread(device.choose_device, settings.device, settings.require_gpu)
+        except device.GpuRequired as exc:
+            log.error("startup_failed", error=str(exc))
+            raise
         settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
         state = app.state.ml = MLState(settings, dev)
-        log.info("ml_service_ready", device=dev, gpu_concurrency=settings.gpu_concurrency,
+        log.info("ml_service_ready", device=dev, gpu_concurrency=settings.gpu_concurrency, torch_threads=threads,
                  models={a: m.spec.name for a, m in state.registry.models.items()},
                  roots=[str(r) for r in state.roots])
         background = [asyncio.create_task(preload_models(state))]

@@ -18,6 +18,35 @@ class GpuRequired(RuntimeError):
     pass
 
 
+_torch_threads = 0
+
+
+def set_torch_threads(requested: int) -> int:
+    """Decide the torch thread count once, at start-up: TORCH_THREADS, else torch's own
+    default (one per physical core) read before any model library has changed it."""
+    import torch
+
+    global _torch_threads
+    _torch_threads = requested or torch.get_num_threads()
+    torch.set_num_threads(_torch_threads)
+    return _torch_threads
+
+
+def pin_torch_threads() -> None:
+    """Re-apply the thread count in the calling thread before a model runs.
+
+    Libraries change it behind our back, process- or thread-wide: ultralytics'
+    select_device() sets cpu_count - 1, CTranslate2 (faster-whisper) leaves OpenMP at
+    1 after loading. On 2 cores either halves the speed of every torch model.
+    """
+    if not _torch_threads:
+        return
+    import torch
+
+    if torch.get_num_threads() != _torch_threads:
+        torch.set_num_threads(_torch_threads)
+
+
 def choose_device(requested: str, require_gpu: bool) -> str:
     """``cuda`` or ``cpu``; logs what torch sees. Fails start-up when a GPU is
     required (REQUIRE_GPU or ML_DEVICE=cuda) and none is usable."""

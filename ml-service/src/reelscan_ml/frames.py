@@ -33,7 +33,7 @@ class VideoUnreadable(Exception):
 @dataclass(frozen=True)
 class Frame:
     ms: int
-    rgb: np.ndarray  # H x W x 3, uint8
+    rgb: np.ndarray  # H x W x 3, uint8 (channel order as asked of sample_frames)
 
     @property
     def width(self) -> int:
@@ -64,8 +64,9 @@ def has_audio(path: Path) -> bool:
 
 
 def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,
-                  cancel: threading.Event | None = None) -> Iterator[Frame]:
-    """Yield the first frame at or after 0, interval, 2*interval, ... as RGB.
+                  cancel: threading.Event | None = None, pixel_format: str = "rgb24") -> Iterator[Frame]:
+    """Yield the first frame at or after 0, interval, 2*interval, ... as RGB
+    (or ``pixel_format``: ``bgr24`` for models that follow OpenCV's convention).
 
     Raises VideoUnreadable for a file without a decodable video stream. Stops
     early (without error) once ``cancel`` is set.
@@ -73,7 +74,7 @@ def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,
     with _open(path) as container:
         if not container.streams.video:
             raise VideoUnreadable(f"{path.name} has no video stream")
-        sampler = _Sampler(container, container.streams.video[0], interval_s, cancel)
+        sampler = _Sampler(container, container.streams.video[0], interval_s, cancel, pixel_format)
         yielded = 0
         try:
             for frame in sampler.frames():
@@ -89,8 +90,9 @@ def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,
 
 class _Sampler:
     def __init__(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
-                 interval_s: float, cancel: threading.Event | None) -> None:
+                 interval_s: float, cancel: threading.Event | None, pixel_format: str) -> None:
         self.container, self.stream, self.cancel = container, stream, cancel
+        self.pixel_format = pixel_format
         self.interval = interval_s
         self.seek = interval_s >= SEEK_MIN_INTERVAL_S
         self.time_base = float(stream.time_base) if stream.time_base else None
@@ -108,7 +110,7 @@ class _Sampler:
             for frame in packet.decode():
                 if frame.time is None or frame.time + self.frame_s / 2 < next_s:
                     continue
-                yield Frame(ms=max(round(frame.time * 1000), 0), rgb=frame.to_ndarray(format="rgb24"))
+                yield Frame(ms=max(round(frame.time * 1000), 0), rgb=frame.to_ndarray(format=self.pixel_format))
                 next_s = (int(frame.time / self.interval + 1e-9) + 1) * self.interval
                 if self.seek:
                     self._seek_to(next_s)

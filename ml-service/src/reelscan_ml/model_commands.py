@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reelscan_ml import device
 from reelscan_ml.models import weights
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.registry import ModelRegistry
@@ -85,6 +86,7 @@ def verify(registry: ModelRegistry, analyses: list[str]) -> int:
             started = time.monotonic()
             model.load()
             loaded = time.monotonic() - started
+            device.pin_torch_threads()
             model.predict_batch([model.dummy_input()], ANALYZERS[analysis].config_model())
             inferred = time.monotonic() - started - loaded
         except Exception as exc:  # noqa: BLE001 - report per model and go on with the others
@@ -100,7 +102,6 @@ def verify(registry: ModelRegistry, analyses: list[str]) -> int:
 
 
 def run(action: str, analyses: list[str], as_json: bool = False) -> int:
-    from reelscan_ml import device
     from reelscan_shared.logging import configure_logging
 
     settings = MLSettings()
@@ -109,4 +110,5 @@ def run(action: str, analyses: list[str], as_json: bool = False) -> int:
         return list_models(_registry(settings, "cpu"), analyses, as_json)
     if action == "pull":
         return pull(_registry(settings, "cpu"), analyses, settings.model_mirror_url)
+    device.set_torch_threads(settings.torch_threads)
     return verify(_registry(settings, device.choose_device(settings.device, settings.require_gpu)), analyses)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reelscan_ml import frames
+from reelscan_ml.device import pin_torch_threads
 from reelscan_ml.gate import GpuGate
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.registry import ModelRegistry
@@ -56,6 +57,7 @@ class InferenceContext:
     async def model_call(self, model: Model, inputs: list[Any], cfg: Any, **kwargs: Any) -> list[Any]:
         """One model execution under the gate, timed."""
         def call() -> tuple[list[Any], float, float]:
+            pin_torch_threads()
             started = time.perf_counter()
             return model.predict_batch(inputs, cfg, **kwargs), started - queued, time.perf_counter() - started
 
@@ -67,10 +69,11 @@ class InferenceContext:
         INFERENCE_PHASE.labels(self.analysis, "model").observe(seconds)
         return result
 
-    async def frame_batches(self, path: Path, interval_s: float, max_frames: int,
-                            batch_size: int) -> AsyncIterator[list[frames.Frame]]:
+    async def frame_batches(self, path: Path, interval_s: float, max_frames: int, batch_size: int,
+                            pixel_format: str = "rgb24") -> AsyncIterator[list[frames.Frame]]:
         """Batches of sampled frames, the next one decoding while the caller uses this one."""
-        batches = _batched(frames.sample_frames(path, interval_s, max_frames, self.cancel), batch_size)
+        sampled = frames.sample_frames(path, interval_s, max_frames, self.cancel, pixel_format)
+        batches = _batched(sampled, batch_size)
         pending = asyncio.ensure_future(self.in_thread(self._next_timed, batches))
         try:
             while (batch := await pending) is not None:

@@ -44,7 +44,8 @@ async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, producer: 
                          to_payloads: ToPayloads) -> AnalyzerOutput:
     async with ctx.use_model() as model:
         items: list[dict[str, Any]] = []
-        async for batch in ctx.frame_batches(path, cfg.frame_interval_s, cfg.max_frames, model.batch_size):
+        async for batch in ctx.frame_batches(path, cfg.frame_interval_s, cfg.max_frames, model.batch_size,
+                                             model.pixel_format):
             results = await ctx.model_call(model, [f.rgb for f in batch], cfg)
             items.extend({"span_start_ms": frame.ms, "span_end_ms": frame.ms, "payload": payload}
                          for frame, result in zip(batch, results, strict=True)

@@ -38,6 +38,7 @@ class ModelNotAvailable(RuntimeError):
 
 class Model(ABC):
     library = "unknown"
+    pixel_format = "rgb24"  # how predict_batch wants its frames
 
     def __init__(self, spec: ModelProfile, cache_dir: Path, device: str, batch_size: int = 0) -> None:
         self.spec = spec

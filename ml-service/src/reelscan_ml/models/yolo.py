@@ -18,6 +18,9 @@ from reelscan_ml.models.base import Model, WeightsLocation
 
 class UltralyticsDetector(Model):
     library = "ultralytics"
+    # Ultralytics reads numpy images as OpenCV does, BGR; the decoder produces BGR
+    # directly rather than copying every frame to swap channels.
+    pixel_format = "bgr24"
 
     def _load(self, where: WeightsLocation) -> None:
         from ultralytics import YOLO
@@ -29,6 +32,12 @@ class UltralyticsDetector(Model):
         else:
             self._model = YOLO(self.spec.architecture)
             self.profile = f"{self.spec.name}-untrained-random-init"
+        # Set the predictor up now, not on the first request: ultralytics builds it lazily
+        # and not thread-safely, and its select_device() calls torch.set_num_threads(
+        # cpu_count - 1) for the whole process, which on a 2-core host halves the speed
+        # of every torch model here (YOLO11n at 1 fps over 60 s of 720p: 3.5 s -> 1.9 s
+        # once restored; device.pin_torch_threads() restores it before every call).
+        self._model.predict(np.zeros((64, 64, 3), np.uint8), device=self.device, verbose=False)
         self.names: dict[int, str] = dict(self._model.names)
         if self.spec.classes == "coco-80" and all(str(n).isdigit() for n in self.names.values()):
             # A bare architecture has no class names; it has COCO's 80 outputs, so use COCO's.
