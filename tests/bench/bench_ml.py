@@ -106,8 +106,8 @@ class ProbePoller(threading.Thread):
 def measure_endpoints(video: Path) -> dict[str, Any]:
     service = MLService(video.parent)
     try:
-        # Load every model first (loading is not inference), as the floor does.
-        service.infer("objects", video, frame_interval_s=30)
+        # Load and warm every model first (loading is not inference), as the floor does.
+        service.infer("objects", video, frame_interval_s=1.0)
         service.infer("ocr", video, frame_interval_s=30)
         service.infer("transcribe", video)
         objects = median_time(lambda: service.infer("objects", video, frame_interval_s=1.0), REPEAT)
@@ -138,8 +138,8 @@ def measure_floors_and_naive(video: Path) -> dict[str, float]:
         model = registry[analysis]
         model.load()
         pin_torch_threads()  # as the service does before every model call
-        model.predict_batch(inputs[:1], cfg)  # warm-up, as the service had
         size = model.batch_size
+        model.predict_batch(inputs[:size], cfg)  # warm-up, as the service had
         return median_time(lambda: [model.predict_batch(inputs[i:i + size], cfg)
                                     for i in range(0, len(inputs), size)], repeat)
 

@@ -26,7 +26,7 @@ def ml_service_has_gpu(ml_url: str) -> bool:
         health = httpx.get(f"{ml_url.rstrip('/')}/health", timeout=3).json()
     except (httpx.HTTPError, ValueError):
         return False
-    return bool(health.get("gpu", {}).get("available"))
+    return health.get("device") == "cuda"
 
 
 def queue_for(mode: str, ml_url: str) -> str:
