@@ -19,3 +19,27 @@ def test_concurrent_first_predictions_on_one_yolo_model(tmp_path: Path) -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: model.predict_batch([frame], cfg), range(8)))
     assert all(len(r) == 1 and len(r[0]) == 2 for r in results)
+
+
+CONCURRENT_FIRST_LOADS = """
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from reelscan_ml.models.registry import ModelRegistry
+from reelscan_ml.settings import MLSettings
+registry = ModelRegistry(MLSettings().profiles(), Path({cache!r}), "cpu")
+with ThreadPoolExecutor(5) as pool:
+    list(pool.map(lambda analysis: registry[analysis].load(), ["places", "objects", "ocr", "faces", "transcribe"]))
+print(sorted(a for a, m in registry.models.items() if m.state == "ready"))
+"""
+
+
+def test_first_loads_in_parallel_threads_of_a_fresh_process(tmp_path: Path) -> None:
+    """Loading imports torchvision, ultralytics, easyocr: done by two threads at once in a
+    fresh interpreter it failed with 'cannot import name ... partially initialized module'."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_LOADS.format(cache=str(tmp_path))],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().endswith("['faces', 'objects', 'ocr', 'places', 'transcribe']")

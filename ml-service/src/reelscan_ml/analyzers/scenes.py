@@ -5,6 +5,10 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
+# Imported with the service, not in a decode thread while a model loads in another
+# (concurrent first imports of shared dependencies are not safe).
+from scenedetect import ContentDetector, SceneManager, open_video
+
 from reelscan_ml import frames
 from reelscan_ml.analyzers.base import Analyzer, AnalyzerOutput, register
 from reelscan_ml.analyzers.configs import ScenesConfig
@@ -17,8 +21,6 @@ async def run_scenes(ctx: InferenceContext, path: Path, cfg: ScenesConfig) -> An
 
 
 def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
-    from scenedetect import ContentDetector, SceneManager, open_video
-
     duration = frames.duration_ms(path)  # raises VideoUnreadable for a file PyAV cannot open
     try:
         video = open_video(str(path), backend="pyav")

@@ -32,6 +32,12 @@ class WeightsLocation:
     path: Path | None = None
 
 
+# One model loads at a time, process-wide: loading imports big packages (torchvision,
+# ultralytics, easyocr) and two threads importing them at once fail with "cannot import
+# name ... partially initialized module". Loads are rare; waiting for one costs little.
+_LOADING = threading.Lock()
+
+
 class ModelNotAvailable(RuntimeError):
     """The profile's weights are not here and it has no offline fallback."""
 
@@ -101,7 +107,8 @@ class Model(ABC):
                         f"no weights for {self.spec.analysis} model {self.spec.name!r}: expected "
                         f"{', '.join(str(self.cache_dir / f.relpath) for f in self.spec.files)}; "
                         "run `reelscan-ml models pull` on a connected machine")
-                self._load(where)
+                with _LOADING:
+                    self._load(where)
             except Exception as exc:
                 self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
                 log.error("model_load_failed", analysis=self.spec.analysis, profile=self.spec.name, error=self.error)
