@@ -129,9 +129,11 @@ class Stack:
         py = sys.executable
         self.services["ml"] = Service("ml", [py, "-m", "reelscan_ml.cli"], self.env(), logs / "ml.log")
         self.services["api"] = Service("api", [py, "-m", "reelscan_api.cli", "serve"], self.env(), logs / "api.log")
+        self.worker_metrics_ports: dict[str, int] = {}
         for name, mode in (workers or {"worker-gpu": "gpu", "worker-cpu": "cpu"}).items():
-            self.services[name] = Service(name, [py, "-m", "reelscan_worker.cli"], self.env(GPU_MODE=mode),
-                                          logs / f"{name}.log")
+            port = self.worker_metrics_ports[name] = free_port()
+            self.services[name] = Service(name, [py, "-m", "reelscan_worker.cli"],
+                                          self.env(GPU_MODE=mode, WORKER_METRICS_PORT=str(port)), logs / f"{name}.log")
 
     def start(self, workers: dict[str, str] | None = None) -> None:
         self.start_stores()

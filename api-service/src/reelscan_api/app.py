@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from reelscan_api import bootstrap
+from reelscan_api.health import HealthMonitor
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
 from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
 from reelscan_shared.logging import configure_logging, get_logger
+from reelscan_shared.request_context import RequestContextMiddleware
+from reelscan_shared.settings import masked
 
 log = get_logger(__name__)
 
@@ -53,8 +54,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format, service="api")
+        log.info("service_start", config=masked(settings))
         container = bootstrap.build(settings)
         app.state.container = container
+        app.state.health = HealthMonitor(container)
         background: list[asyncio.Task] = []
         if settings.discovery_interval > 0:
             # One scan right away, then every DISCOVERY_INTERVAL seconds.
@@ -71,13 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   description="Videos, analysis tasks and their timestamped artifacts.")
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            response = await call_next(request)
-        response.headers["x-request-id"] = request_id
-        return response
+    app.add_middleware(RequestContextMiddleware)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -1,12 +1,27 @@
-"""Dependency checks for GET /health, each bounded by a short timeout."""
+"""What GET /health, /ready and /metrics report, cheap enough to poll.
+
+Every dependency check has a short timeout (HEALTH_TIMEOUT_SECONDS), and the whole
+report is cached for HEALTH_CACHE_SECONDS: under 50 polls a second the checks run
+about once a second, concurrent polls share one check in flight, and a hanging
+dependency costs at most one timeout, never a hung request.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
 from reelscan_api.bootstrap import Container
+from reelscan_api.migrations.runner import alembic_config
 from reelscan_shared.domain.catalog import QUEUES
+from reelscan_shared.metrics import QUEUE_DEPTH, TASKS_BY_STATUS
 
 
 async def _check(coro: Any, timeout: float) -> str:
@@ -17,12 +32,25 @@ async def _check(coro: Any, timeout: float) -> str:
     return "up"
 
 
+@functools.cache
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("postgresql://unused")).get_current_head()
+
+
+async def _schema(c: Container) -> str:
+    """``current`` when the database is at the code's migration head."""
+    async with c.db.engine.connect() as conn:
+        applied = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+    return "current" if applied == head_revision() else f"behind: at {applied}, code needs {head_revision()}"
+
+
 async def _ml_health(c: Container) -> None:
     resp = await c.ml_http.get("/health")
     resp.raise_for_status()
 
 
 async def _queues(c: Container) -> tuple[dict[str, str], dict[str, dict[str, int | None]]]:
+    """Worker presence (arq's health-check key of each queue) and queue depths."""
     workers: dict[str, str] = {}
     depths: dict[str, dict[str, int | None]] = {}
     for q in QUEUES:
@@ -34,21 +62,66 @@ async def _queues(c: Container) -> tuple[dict[str, str], dict[str, dict[str, int
     return workers, depths
 
 
-async def health_report(c: Container) -> dict[str, Any]:
+async def _schema_or_error(c: Container, timeout: float) -> str:
+    try:
+        return await asyncio.wait_for(_schema(c), timeout)
+    except Exception as exc:  # noqa: BLE001 - no table yet, or the database is down
+        return f"unknown: {type(exc).__name__}"
+
+
+async def build_report(c: Container) -> dict[str, Any]:
     t = c.settings.health_timeout_s
-    database, valkey, ml = await asyncio.gather(
-        _check(c.db.ping(), t), _check(c.queue.ping(), t), _check(_ml_health(c), t)
-    )
+    database, valkey, ml, schema = await asyncio.gather(
+        _check(c.db.ping(), t), _check(c.queue.ping(), t), _check(_ml_health(c), t), _schema_or_error(c, t))
+    workers = dict.fromkeys(QUEUES, "unknown")
+    queues: dict[str, dict[str, int | None]] = {q: {"depth": None} for q in QUEUES}
     if valkey == "up":
-        workers, queues = await _queues(c)
-    else:
-        workers = dict.fromkeys(QUEUES, "unknown")
-        queues = {q: {"depth": None} for q in QUEUES}
+        with contextlib.suppress(TimeoutError):
+            workers, queues = await asyncio.wait_for(_queues(c), t)
     if database != "up" or valkey != "up":
         status = "unhealthy"
-    elif ml != "up" or any(w != "active" for w in workers.values()):
+    elif ml != "up" or schema != "current" or any(w != "active" for w in workers.values()):
         status = "degraded"
     else:
         status = "healthy"
-    return {"status": status, "database": database, "valkey": valkey, "ml_service": ml,
-            "workers": workers, "queues": queues}
+    return {"status": status, "database": database, "schema": schema, "valkey": valkey, "ml_service": ml,
+            "workers": workers, "queues": queues, "checked_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
+
+
+class HealthMonitor:
+    """The cached report; at most one refresh in flight."""
+
+    def __init__(self, container: Container) -> None:
+        self.c = container
+        self.ttl_s = container.settings.health_cache_s
+        self._report: dict[str, Any] | None = None
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+        self._counts_at = 0.0
+
+    async def report(self) -> dict[str, Any]:
+        if self._report is not None and time.monotonic() - self._at < self.ttl_s:
+            return self._report
+        async with self._lock:  # the others wait for this refresh instead of starting their own
+            if self._report is None or time.monotonic() - self._at >= self.ttl_s:
+                self._report = await build_report(self.c)
+                self._at = time.monotonic()
+        return self._report
+
+    async def refresh_metrics(self, max_age_s: float = 5.0) -> None:
+        """Task counts and queue depths for /metrics (a GROUP BY at most every few seconds)."""
+        if time.monotonic() - self._counts_at < max_age_s:
+            return
+        self._counts_at = time.monotonic()
+        t = self.c.settings.health_timeout_s
+        try:
+            counts = await asyncio.wait_for(self.c.tasks.type_status_counts(), t)
+        except Exception:  # noqa: BLE001 - the gauges keep their last values; /health says why
+            counts = None
+        if counts is not None:
+            TASKS_BY_STATUS.clear()
+            for (task_type, status), n in counts.items():
+                TASKS_BY_STATUS.labels(task_type, status).set(n)
+        for q, info in (await self.report())["queues"].items():
+            if info["depth"] is not None:
+                QUEUE_DEPTH.labels(q).set(info["depth"])

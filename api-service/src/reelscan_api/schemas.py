@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
@@ -124,9 +124,18 @@ class ArtifactListOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: str = Field(description="healthy, degraded (ML service, schema or a queue's workers) or unhealthy")
     database: str
+    schema_: str = Field(alias="schema", description="current, or how far behind the migrations are")
     valkey: str
     ml_service: str
-    workers: dict[str, str]
+    workers: dict[str, str] = Field(description="Per queue: active (an arq health-check key is fresh) or absent")
     queues: dict[str, dict[str, int | None]]
+    checked_at: str = Field(description="When the checks ran (reports are cached briefly)")
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    database: str
+    schema_: str = Field(alias="schema")
+    valkey: str

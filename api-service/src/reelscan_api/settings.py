@@ -18,7 +18,10 @@ class ApiSettings(StoreSettings):
         description="A file whose size changes within this window is left for the next scan")
     # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}}.
     analysis_config: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")
-    health_timeout_s: float = Field(2.0, alias="HEALTH_TIMEOUT_SECONDS", gt=0)
+    health_timeout_s: float = Field(1.0, alias="HEALTH_TIMEOUT_SECONDS", gt=0,
+                                    description="Bound on each dependency check of /health and /ready")
+    health_cache_s: float = Field(1.0, alias="HEALTH_CACHE_SECONDS", ge=0,
+                                  description="How long one /health report is served before re-checking")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
 

@@ -31,7 +31,9 @@ from reelscan_ml.settings import MLSettings
 from reelscan_shared.domain.errors import PathNotAllowed
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.metrics import INFERENCE_DURATION, INFERENCE_REJECTED
+from reelscan_shared.request_context import RequestContextMiddleware
 from reelscan_shared.schemas.ml import InferenceItem, InferenceRequest, InferenceResponse
+from reelscan_shared.settings import masked
 
 log = get_logger(__name__)
 
@@ -70,7 +72,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, settings.log_format, service="ml")
-        log.info("service_start", version=__version__, config=settings.model_dump(mode="json"))
+        log.info("service_start", version=__version__, config=masked(settings))
         threads = await asyncio.to_thread(device.set_torch_threads, settings.torch_threads)
         try:
             dev = await asyncio.to_thread(device.choose_device, settings.device, settings.require_gpu)
@@ -93,6 +95,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
             state.close()
 
     app = FastAPI(title="Reelscan ML service", version=__version__, lifespan=lifespan)
+    app.add_middleware(RequestContextMiddleware)  # the worker's X-Request-ID reaches these logs
 
     @app.get("/health")
     async def health(request: Request) -> dict[str, Any]:

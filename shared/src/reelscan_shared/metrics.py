@@ -1,4 +1,8 @@
-"""Prometheus metrics shared across services (prometheus-client)."""
+"""Prometheus metrics of the three services (prometheus-client).
+
+Names follow Prometheus conventions (``reelscan_…_seconds``, ``…_total``); every label
+has a bounded set of values (task types, statuses, queues, route templates).
+"""
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -28,3 +32,28 @@ VIDEOS_DISCOVERED = Counter("reelscan_videos_discovered_total", "Videos register
 LONG_RUNNING_TASKS = Counter(
     "reelscan_long_running_task_alerts_total", "Alerts for tasks running past TASK_ALERT_AFTER",
 )
+
+# api-service
+HTTP_REQUESTS = Counter(
+    "reelscan_http_requests_total", "HTTP requests served", ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "reelscan_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+TASKS_BY_STATUS = Gauge("reelscan_tasks", "Tasks in the database by type and status", ["task_type", "status"])
+QUEUE_DEPTH = Gauge("reelscan_queue_depth", "Jobs waiting in each Valkey queue", ["queue"])
+
+# worker-service
+JOBS = Counter(
+    "reelscan_jobs_total", "Jobs a worker handled, by outcome "
+    "(completed, failed, retried, cancelled, requeued, skipped)", ["task_type", "outcome"],
+)
+JOBS_IN_PROGRESS = Gauge("reelscan_jobs_in_progress", "Jobs this worker is running now")
+RECONCILER_ACTIONS = Counter("reelscan_reconciler_actions_total", "Repairs made by the reconciler", ["action"])
+
+# ml-service
+MODELS_LOADED = Gauge("reelscan_ml_models_loaded", "1 when the analysis's model is loaded", ["analysis"])
+GPU_UTILIZATION = Gauge("reelscan_gpu_utilization_ratio", "GPU busy fraction (NVML)", ["gpu"])
+GPU_MEMORY_USED = Gauge("reelscan_gpu_memory_used_bytes", "GPU memory in use (NVML)", ["gpu"])
+GPU_MEMORY_TOTAL = Gauge("reelscan_gpu_memory_total_bytes", "GPU memory (NVML)", ["gpu"])

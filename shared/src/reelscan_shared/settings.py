@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECRET_WORDS = ("password", "token", "secret", "key")
+
+
+def masked(settings: BaseSettings) -> dict[str, object]:
+    """The settings as logged at start-up: secrets, and passwords inside URLs, masked."""
+    out: dict[str, object] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        if isinstance(value, str) and value and any(word in name.lower() for word in _SECRET_WORDS):
+            out[name] = "***"
+        elif isinstance(value, str) and "://" in value and "@" in value:
+            out[name] = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", value)
+        else:
+            out[name] = value
+    return out
 
 
 class CommonSettings(BaseSettings):

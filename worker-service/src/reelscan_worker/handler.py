@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any
 
 from arq import Retry
@@ -24,7 +25,7 @@ from reelscan_shared.domain.catalog import analysis_for
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
-from reelscan_shared.metrics import TASK_DURATION, TASKS_FINISHED
+from reelscan_shared.metrics import JOBS, JOBS_IN_PROGRESS, TASK_DURATION, TASKS_FINISHED
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.envelopes import InvalidPayload, build_envelopes
@@ -61,22 +62,28 @@ class TaskRunner:
             log.warning("task_missing")
             return {"outcome": "missing"}
         if task.status.is_terminal:
-            log.info("task_skipped", status=task.status.value)
+            log.info("job_skipped", status=task.status.value)
+            JOBS.labels(task.task_type.value, "skipped").inc()
             return {"outcome": "skipped", "status": task.status.value}
         started = await self.deps.tasks.apply(task_id, Event.START, utcnow())
         if started is None:
             return {"outcome": "skipped", "status": "changed concurrently"}
         with bound_contextvars(video_id=task.video_id, task_type=task.task_type.value):
-            log.info("task_started", attempt=started.attempts, job_try=job_try)
+            log.info("job_consumed", attempt=started.attempts, job_try=job_try)
             t0 = time.monotonic()
+            JOBS_IN_PROGRESS.inc()
             try:
                 async with hold_lease(self.deps.redis, job_id, self.s.lease_ttl_s):
-                    return await self._execute(started, job_try)
+                    result = await self._execute(started, job_try)
             except asyncio.CancelledError:
                 await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0))
                 raise
             finally:
+                JOBS_IN_PROGRESS.dec()
                 TASK_DURATION.labels(task.task_type.value).observe(time.monotonic() - t0)
+            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3),
+                     **{k: v for k, v in result.items() if k != "outcome"})
+            return result
 
     async def _execute(self, task: Task, job_try: int) -> dict[str, Any]:
         video = await self.deps.videos.get(task.video_id)
@@ -93,7 +100,8 @@ class TaskRunner:
                         min(exc.retry_after_s or 0.0, self.s.retry_max_delay_s))
             await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(),
                                         error=f"attempt {job_try} failed, retrying in {delay:.0f}s: {exc}")
-            log.warning("ml_unavailable_retrying", error=str(exc), defer_s=delay)
+            log.warning("job_retrying", error=str(exc), defer_s=delay)
+            JOBS.labels(task.task_type.value, "retried").inc()
             raise Retry(defer=delay) from exc
         except MLError as exc:
             return await self._fail(task, str(exc))
@@ -102,32 +110,36 @@ class TaskRunner:
         except InvalidPayload as exc:
             return await self._fail(task, f"invalid result: {exc}")
         if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow()):
-            log.info("task_not_completed_state_changed")  # cancelled meanwhile: nothing written
+            JOBS.labels(task.task_type.value, "cancelled").inc()  # cancelled meanwhile: nothing written
             return {"outcome": "discarded"}
         TASKS_FINISHED.labels(task.task_type.value, TaskStatus.COMPLETED.value).inc()
-        log.info("task_completed", artifacts=len(envelopes), model_profile=response.model_profile)
-        return {"outcome": "completed", "artifacts": len(envelopes)}
+        JOBS.labels(task.task_type.value, "completed").inc()
+        return {"outcome": "completed", "artifact_count": len(envelopes), "model_profile": response.model_profile}
 
     async def _fail(self, task: Task, message: str) -> dict[str, Any]:
         await self.deps.tasks.apply(task.task_id, Event.FAIL, utcnow(), error=message)
         TASKS_FINISHED.labels(task.task_type.value, TaskStatus.FAILED.value).inc()
-        log.warning("task_failed", error=message)
+        JOBS.labels(task.task_type.value, "failed").inc()
         return {"outcome": "failed", "error": message}
 
     async def _on_cancelled(self, task: Task, elapsed_s: float) -> None:
         current = await self.deps.tasks.get(task.task_id)
         if current is None or current.status is not TaskStatus.RUNNING:
-            log.info("task_cancelled", status=current.status.value if current else None)
+            log.info("job_cancelled", status=current.status.value if current else None)
             TASKS_FINISHED.labels(task.task_type.value, TaskStatus.CANCELLED.value).inc()
+            JOBS.labels(task.task_type.value, "cancelled").inc()
             return
         if elapsed_s >= self.s.job_timeout_s - 1:
             await self._fail(task, f"timed out after {self.s.job_timeout_s}s (ARQ_JOB_TIMEOUT)")
             return
         await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(), error="worker shut down mid-task")
-        log.info("task_requeued_on_shutdown")
+        log.info("job_requeued_on_shutdown")
+        JOBS.labels(task.task_type.value, "requeued").inc()
 
 
 async def run_task(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
     """The arq job function (job id ``ml_{task_id}``)."""
-    with bound_contextvars(task_id=task_id, job_id=ctx["job_id"]):
+    # A request id per attempt: the ML client sends it as X-Request-ID, so the ML
+    # service's log lines for this job carry it too.
+    with bound_contextvars(task_id=task_id, job_id=ctx["job_id"], request_id=uuid.uuid4().hex):
         return await TaskRunner(ctx["deps"]).run(task_id, ctx["job_id"], ctx["job_try"])

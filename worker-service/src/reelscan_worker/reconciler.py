@@ -20,7 +20,7 @@ from arq.constants import in_progress_key_prefix
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
-from reelscan_shared.metrics import LONG_RUNNING_TASKS
+from reelscan_shared.metrics import LONG_RUNNING_TASKS, RECONCILER_ACTIONS
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.lease import WORKER_ID, lease_key
 
@@ -101,4 +101,5 @@ class Reconciler:
     @staticmethod
     def _acted(action: str, task: Task, counts: Counter[str], job_state: str) -> None:
         counts[action] += 1
+        RECONCILER_ACTIONS.labels(action).inc()
         log.info("reconcile_action", action=action, task_id=task.task_id, job_id=task.job_id, job_state=job_state)

@@ -21,3 +21,7 @@ class WorkerSettings(StoreSettings):
     reconcile_interval_s: float = Field(300.0, alias="RECONCILE_INTERVAL", gt=0)
     task_alert_after_s: float = Field(3600.0, alias="TASK_ALERT_AFTER", gt=0)
     health_check_interval_s: int = Field(10, alias="WORKER_HEALTH_INTERVAL", ge=1)
+    metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST",
+                              description="0.0.0.0 where Prometheus scrapes from another host/container")
+    metrics_port: int = Field(9101, alias="WORKER_METRICS_PORT", ge=0, le=65535,
+                              description="Metrics-only HTTP listener (/metrics); 0 disables it")

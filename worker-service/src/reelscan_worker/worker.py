@@ -8,9 +8,11 @@ from typing import Any
 
 from arq import Worker
 from arq.worker import func
+from prometheus_client import start_http_server
 
 from reelscan_shared.adapters.queue import JOB_FUNCTION, redis_settings
 from reelscan_shared.logging import configure_logging, get_logger
+from reelscan_shared.settings import masked
 from reelscan_worker import bootstrap
 from reelscan_worker.gpu_mode import queue_for
 from reelscan_worker.handler import run_task
@@ -43,7 +45,15 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
             # worker's task runs again within about two lease TTLs, not RECONCILE_INTERVAL.
             asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
         ]
-        log.info("worker_started", queue=queue_name, max_jobs=settings.max_jobs)
+        if settings.metrics_port:
+            # The worker has no REST API: a metrics-only listener for Prometheus. A busy
+            # port (two workers on one host, same setting) costs the metrics, not the worker.
+            try:
+                start_http_server(settings.metrics_port, addr=settings.metrics_host)
+            except OSError as exc:
+                log.error("metrics_listener_failed", port=settings.metrics_port, error=str(exc))
+        log.info("worker_started", queue=queue_name, max_jobs=settings.max_jobs,
+                 metrics=f"{settings.metrics_host}:{settings.metrics_port}" if settings.metrics_port else None)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for loop_task in ctx.get("reconcile_loops", []):
@@ -75,4 +85,5 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
 def main(settings: WorkerSettings | None = None) -> None:
     settings = settings or WorkerSettings()
     configure_logging(settings.log_level, settings.log_format, service="worker")
+    log.info("service_start", config=masked(settings))
     build_worker(settings).run()

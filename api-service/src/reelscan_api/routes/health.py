@@ -1,24 +1,42 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from reelscan_api.bootstrap import Container
-from reelscan_api.health import health_report
-from reelscan_api.routes.deps import container
-from reelscan_api.schemas import HealthOut
+from reelscan_api.health import HealthMonitor
+from reelscan_api.schemas import HealthOut, ReadyOut
 
 router = APIRouter(tags=["operations"])
 
 
+def _monitor(request: Request) -> HealthMonitor:
+    return request.app.state.health
+
+
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
-async def health(c: Container = Depends(container)) -> JSONResponse:
-    """Dependency status; 503 when the database or Valkey is down."""
-    report = await health_report(c)
+async def health(request: Request) -> JSONResponse:
+    """Dependency status (cached for HEALTH_CACHE_SECONDS); 503 when the database or Valkey is down."""
+    report = await _monitor(request).report()
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
 
+@router.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
+async def ready(request: Request) -> JSONResponse:
+    """Readiness probe: 200 once migrations are applied and PostgreSQL and Valkey answer."""
+    report = await _monitor(request).report()
+    checks = {"database": report["database"], "schema": report["schema"], "valkey": report["valkey"]}
+    is_ready = checks == {"database": "up", "schema": "current", "valkey": "up"}
+    return JSONResponse({"ready": is_ready, **checks}, status_code=200 if is_ready else 503)
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """Liveness probe: the process serves requests (no dependency is checked)."""
+    return {"status": "alive"}
+
+
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    await _monitor(request).refresh_metrics()
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -194,6 +194,12 @@ class SqlTaskRepository:
         counts.update({TaskStatus(status): n for status, n in rows})
         return counts
 
+    async def type_status_counts(self) -> dict[tuple[str, str], int]:
+        """Tasks per (task type, status): the numbers behind the ``reelscan_tasks`` gauge."""
+        stmt = select(tasks.c.task_type, tasks.c.status, func.count()).group_by(tasks.c.task_type, tasks.c.status)
+        async with self._db.engine.connect() as conn:
+            return {(task_type, status): n for task_type, status, n in (await conn.execute(stmt)).all()}
+
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]:
         stmt = select(tasks).where(tasks.c.status == status.value).order_by(tasks.c.created_at).limit(limit)
         async with self._db.engine.connect() as conn:
