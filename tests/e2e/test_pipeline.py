@@ -3,6 +3,8 @@ Valkey), generated videos dropped in a folder, everything over HTTP."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +81,58 @@ def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) ->
 
     health = client.get("/health").json()
     assert health["status"] == "healthy", health
+
+
+def json_events(stack: Stack, service: str) -> list[dict]:
+    """Every JSON line of a service's log (library warnings printed raw are skipped)."""
+    lines = (stack.data_dir / "logs" / f"{service}.log").read_text().splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def series(metrics: str, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    total, found = 0.0, False
+    for line in metrics.splitlines():
+        match = re.match(rf"^{name}(?:\{{(.*)\}})? (\S+)$", line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
+            total, found = total + float(match.group(2)), True
+    assert found, f"no series {name}{labels}"
+    return total
+
+
+def test_logs_are_json_lines_with_the_ids(stack: Stack) -> None:
+    worker = json_events(stack, "worker-gpu") + json_events(stack, "worker-cpu")
+    completed = [e for e in worker if e["event"] == "job_completed"]
+    assert completed, "the pipeline test completed jobs"
+    for event in completed:
+        assert {"task_id", "job_id", "video_id", "request_id", "artifact_count", "duration_s"} <= set(event), event
+        assert event["service"] == "worker" and event["level"] == "info" and event["timestamp"]
+    failed = [e for e in worker if e["event"] == "job_failed"]
+    assert failed and all(e["error"] and e["task_id"] for e in failed)
+    assert any(e["event"] == "job_consumed" for e in worker)
+    ml = json_events(stack, "ml")
+    inferred = {e["request_id"] for e in ml if e["event"] == "inference_done"}
+    assert {e["request_id"] for e in completed} <= inferred, "the worker's request id reaches the ML service"
+    assert any(e["event"] == "model_loaded" and e["device"] == "cpu" and "seconds" in e for e in ml)
+    for service in ("api", "worker-gpu", "ml"):
+        start = next(e for e in json_events(stack, service) if e["event"] == "service_start")
+        assert start["config"]["log_level"] == "INFO" and "video_paths" in start["config"], start
+
+
+def test_the_three_metrics_endpoints(stack: Stack) -> None:
+    api = httpx.get(f"{stack.api_url}/metrics").text
+    assert series(api, "reelscan_tasks", status="completed") >= 4 * 6
+    assert series(api, "reelscan_http_requests_total", route="/tasks", status="200") > 0
+    assert series(api, "reelscan_queue_depth", queue="gpu_jobs") >= 0
+    workers = [httpx.get(f"http://127.0.0.1:{port}/metrics").text for port in stack.worker_metrics_ports.values()]
+    assert sum(series(w, "reelscan_jobs_total", outcome="completed") for w in workers) >= 4 * 6
+    assert sum(series(w, "reelscan_task_duration_seconds_count") for w in workers) > 0
+    assert all(series(w, "reelscan_jobs_in_progress") >= 0 for w in workers)
+    ml = httpx.get(f"{stack.ml_url}/metrics").text
+    assert series(ml, "reelscan_inference_phase_seconds_count", phase="model") > 0
+    assert series(ml, "reelscan_inference_phase_seconds_count", phase="decode") > 0
+    assert series(ml, "reelscan_ml_models_loaded") >= 1
+    assert series(ml, "process_resident_memory_bytes") > 100 * 2**20
 
 
 def test_retry_really_runs_a_failed_task_again(stack: Stack) -> None:

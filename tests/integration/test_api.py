@@ -32,16 +32,6 @@ async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
-    d = tmp_path / "library"
-    (d / "nested").mkdir(parents=True)
-    (d / "text.mp4").write_bytes(sample_videos["text"].read_bytes())
-    (d / "nested" / "cuts.MOV").write_bytes(sample_videos["cuts"].read_bytes())
-    (d / "notes.txt").write_text("not a video")
-    return d
-
-
-@pytest.fixture
 async def api(db, redis, migrated_url, valkey, video_dir) -> AsyncIterator[httpx.AsyncClient]:
     async for client in _client(settings_for(migrated_url, valkey.url, video_dir)):
         yield client

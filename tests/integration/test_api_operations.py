@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from test_api import _client, _discover, settings_for, video_dir  # noqa: F401 - the fixture
+from test_api import _client, _discover, settings_for
 
 from reelscan_api.migrations.runner import upgrade
 

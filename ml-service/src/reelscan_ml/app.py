@@ -10,11 +10,9 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from reelscan_ml import __version__, device
@@ -24,6 +22,7 @@ from reelscan_ml.gate import GpuGate, Overloaded
 from reelscan_ml.lifecycle import preload_models, unload_idle_models
 from reelscan_ml.models.base import ModelNotAvailable
 from reelscan_ml.models.registry import ModelRegistry
+from reelscan_ml.operations import router as operations_router
 from reelscan_ml.paths import confine
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_ml.provenance import config_hash, input_hash, new_run_id, producer_version
@@ -97,32 +96,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     app = FastAPI(title="Reelscan ML service", version=__version__, lifespan=lifespan)
     app.add_middleware(RequestContextMiddleware)  # the worker's X-Request-ID reaches these logs
 
-    @app.get("/health")
-    async def health(request: Request) -> dict[str, Any]:
-        """Liveness: answers at once, whatever the models are doing."""
-        state: MLState = request.app.state.ml
-        models = state.registry.describe()
-        return {
-            "status": "degraded" if any(m["state"] == "failed" for m in models.values()) else "ok",
-            "device": state.device,
-            "memory": device.memory(state.device),
-            "semaphore": state.gate.describe(),
-            "models": models,
-        }
-
-    @app.get("/ready")
-    async def ready(request: Request) -> JSONResponse:
-        """Readiness: 503 until every ML_PRELOAD model is loaded."""
-        state: MLState = request.app.state.ml
-        preload = {a: state.registry[a].describe() for a in state.settings.preload}
-        not_ready = {a: m["state"] for a, m in preload.items() if m["state"] != "ready"}
-        body = {"ready": not not_ready, "device": state.device, "not_ready": not_ready,
-                "errors": {a: m["error"] for a, m in preload.items() if m["error"]}}
-        return JSONResponse(body, status_code=200 if not not_ready else 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    app.include_router(operations_router)
 
     @app.post("/infer/{analysis}", response_model=InferenceResponse)
     async def infer(analysis: str, body: InferenceRequest, request: Request) -> InferenceResponse:

@@ -97,3 +97,24 @@ def process_memory() -> dict[str, int]:
     except OSError:
         pass
     return info
+
+
+def refresh_gpu_metrics() -> None:
+    """GPU utilisation and memory from NVML, for /metrics; nothing where no NVIDIA GPU is."""
+    from reelscan_shared.metrics import GPU_MEMORY_TOTAL, GPU_MEMORY_USED, GPU_UTILIZATION
+
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception:  # noqa: BLE001 - no driver, no library: no GPU series
+        return
+    try:
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            memory = pynvml.nvmlDeviceGetMemoryInfo(handle)
+            GPU_UTILIZATION.labels(str(index)).set(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu / 100)
+            GPU_MEMORY_USED.labels(str(index)).set(memory.used)
+            GPU_MEMORY_TOTAL.labels(str(index)).set(memory.total)
+    finally:
+        pynvml.nvmlShutdown()

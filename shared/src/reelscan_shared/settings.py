@@ -18,7 +18,7 @@ def masked(settings: BaseSettings) -> dict[str, object]:
         if isinstance(value, str) and value and any(word in name.lower() for word in _SECRET_WORDS):
             out[name] = "***"
         elif isinstance(value, str) and "://" in value and "@" in value:
-            out[name] = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", value)
+            out[name] = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", value)
         else:
             out[name] = value
     return out
