@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench bench-ml videos clean
+.PHONY: run test setup lint typecheck bench bench-ml bench-health videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -30,6 +30,9 @@ bench: setup
 
 bench-ml: setup
 	@$(PY) tests/bench/bench_ml.py
+
+bench-health: setup
+	@$(PY) tests/bench/bench_health.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -68,6 +68,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             for t in background:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await app.state.health.close()
             await container.close()
 
     app = FastAPI(title="Reelscan API", version="0.1.0", lifespan=lifespan,

@@ -89,24 +89,36 @@ async def build_report(c: Container) -> dict[str, Any]:
 
 
 class HealthMonitor:
-    """The cached report; at most one refresh in flight."""
+    """The cached report, refreshed in the background once stale.
+
+    Polls never wait for the checks (except the very first): a stale report is served
+    while one refresh runs, so a slow or hung dependency shows up as ``down`` within
+    HEALTH_TIMEOUT_SECONDS without ever slowing the poll itself.
+    """
 
     def __init__(self, container: Container) -> None:
         self.c = container
         self.ttl_s = container.settings.health_cache_s
         self._report: dict[str, Any] | None = None
         self._at = 0.0
-        self._lock = asyncio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None
         self._counts_at = 0.0
 
     async def report(self) -> dict[str, Any]:
-        if self._report is not None and time.monotonic() - self._at < self.ttl_s:
-            return self._report
-        async with self._lock:  # the others wait for this refresh instead of starting their own
-            if self._report is None or time.monotonic() - self._at >= self.ttl_s:
-                self._report = await build_report(self.c)
-                self._at = time.monotonic()
+        if self._report is None or self.ttl_s == 0:
+            await self._refresh()
+        elif time.monotonic() - self._at >= self.ttl_s and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.create_task(self._refresh())
+        assert self._report is not None
         return self._report
+
+    async def _refresh(self) -> None:
+        self._report = await build_report(self.c)
+        self._at = time.monotonic()
+
+    async def close(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
 
     async def refresh_metrics(self, max_age_s: float = 5.0) -> None:
         """Task counts and queue depths for /metrics (a GROUP BY at most every few seconds)."""
