@@ -81,8 +81,8 @@ class TaskRunner:
             finally:
                 JOBS_IN_PROGRESS.dec()
                 TASK_DURATION.labels(task.task_type.value).observe(time.monotonic() - t0)
-            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3),
-                     **{k: v for k, v in result.items() if k != "outcome"})
+            details = {("artifact_count" if k == "artifacts" else k): v for k, v in result.items() if k != "outcome"}
+            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3), **details)
             return result
 
     async def _execute(self, task: Task, job_try: int) -> dict[str, Any]:
@@ -114,7 +114,8 @@ class TaskRunner:
             return {"outcome": "discarded"}
         TASKS_FINISHED.labels(task.task_type.value, TaskStatus.COMPLETED.value).inc()
         JOBS.labels(task.task_type.value, "completed").inc()
-        return {"outcome": "completed", "artifact_count": len(envelopes), "model_profile": response.model_profile}
+        log.debug("artifacts_written", model_profile=response.model_profile)
+        return {"outcome": "completed", "artifacts": len(envelopes)}
 
     async def _fail(self, task: Task, message: str) -> dict[str, Any]:
         await self.deps.tasks.apply(task.task_id, Event.FAIL, utcnow(), error=message)
