@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-_CHUNK = 1024 * 1024
+from reelscan_shared.files import sha256_of
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["duration_ms_of", "sha256_of"]
 
 
 def duration_ms_of(path: Path) -> int | None:

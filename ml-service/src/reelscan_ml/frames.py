@@ -58,11 +58,6 @@ def duration_ms(path: Path) -> int | None:
     return None
 
 
-def has_audio(path: Path) -> bool:
-    with _open(path) as container:
-        return bool(container.streams.audio)
-
-
 def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,
                   cancel: threading.Event | None = None, pixel_format: str = "rgb24") -> Iterator[Frame]:
     """Yield the first frame at or after 0, interval, 2*interval, ... as RGB

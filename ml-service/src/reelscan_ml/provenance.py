@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reelscan_ml import __version__
+from reelscan_shared.files import sha256_of
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -18,11 +19,7 @@ def config_hash(config: dict[str, Any]) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _file_sha256(path: str, size: int, mtime_ns: int) -> str:  # noqa: ARG001 - size/mtime key the cache
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return sha256_of(Path(path))
 
 
 def input_hash(path: Path) -> str:

@@ -114,7 +114,6 @@ class TaskRunner:
             return {"outcome": "discarded"}
         TASKS_FINISHED.labels(task.task_type.value, TaskStatus.COMPLETED.value).inc()
         JOBS.labels(task.task_type.value, "completed").inc()
-        log.debug("artifacts_written", model_profile=response.model_profile)
         return {"outcome": "completed", "artifacts": len(envelopes)}
 
     async def _fail(self, task: Task, message: str) -> dict[str, Any]:

@@ -27,7 +27,6 @@ class Analyzer:
     artifact_type: str
     config_model: type[BaseModel]
     run: Callable[[InferenceContext, Path, Any], Awaitable[AnalyzerOutput]]
-    uses_model: bool = True  # scenes needs no weights and no GPU slot
 
 
 ANALYZERS: dict[str, Analyzer] = {}

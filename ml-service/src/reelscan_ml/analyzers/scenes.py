@@ -45,4 +45,4 @@ def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
                           model_profile=f"pyscenedetect-content-threshold-{cfg.threshold:g}")
 
 
-register(Analyzer("scenes", "scene", ScenesConfig, run_scenes, uses_model=False))
+register(Analyzer("scenes", "scene", ScenesConfig, run_scenes))

@@ -20,20 +20,14 @@ from typing import Any
 
 import httpx
 
+from reelscan_shared.files import sha256_of
+
 MANIFEST = "manifest.json"
 Progress = Callable[[str, int, int | None], None]
 
 
 class ChecksumMismatch(Exception):
     pass
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_manifest(cache_dir: Path) -> dict[str, Any]:
