@@ -7,7 +7,8 @@ from pathlib import Path
 
 # Imported with the service, not in a decode thread while a model loads in another
 # (concurrent first imports of shared dependencies are not safe).
-from scenedetect import ContentDetector, SceneManager, open_video
+from scenedetect import ContentDetector, SceneManager
+from scenedetect.backends.pyav import VideoStreamAv
 
 from reelscan_ml import frames
 from reelscan_ml.analyzers.base import Analyzer, AnalyzerOutput, register
@@ -23,7 +24,11 @@ async def run_scenes(ctx: InferenceContext, path: Path, cfg: ScenesConfig) -> An
 def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
     duration = frames.duration_ms(path)  # raises VideoUnreadable for a file PyAV cannot open
     try:
-        video = open_video(str(path), backend="pyav")
+        # Not scenedetect.open_video: its PyAV backend calls av.logging.restore_default_callback()
+        # unless told otherwise, which makes FFmpeg print raw text to stderr from then on, for
+        # the whole process, in the middle of our JSON log lines. It would also fall back to
+        # OpenCV's own FFmpeg, which prints the same way.
+        video = VideoStreamAv(str(path), suppress_output=True)
         fps = float(video.frame_rate)
         manager = SceneManager()
         manager.add_detector(ContentDetector(threshold=cfg.threshold,
