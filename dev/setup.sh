@@ -23,13 +23,26 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "$digest" > "$stamp"
 fi
 
-# espeak-ng speaks the sentence in the generated speech test video.
-if ! command -v espeak-ng >/dev/null && ! command -v espeak >/dev/null; then
+# System tools the tests use, from Debian's packages when missing:
+#   espeak-ng       speaks the sentence in the generated speech test video
+#   nginx           runs nginx/nginx.conf in front of the API (nginx -t, proxy tests)
+#   docker-compose  validates docker-compose.yml against the compose specification
+#   prometheus      for promtool: checks Prometheus' config, alerts and dashboard queries
+missing=()
+has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
+has espeak-ng || has espeak || missing+=(espeak-ng)
+has nginx || missing+=(nginx)
+has docker-compose || missing+=(docker-compose)
+has promtool || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "==> installing espeak-ng (apt)"
-    (apt-get install -y -qq espeak-ng >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq espeak-ng >/dev/null 2>&1; }) \
-      || echo "WARNING: could not install espeak-ng; the speech test video cannot be generated" >&2
+    echo "==> installing ${missing[*]} (apt)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 \
+           && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
+      || echo "WARNING: could not install ${missing[*]}; the tests that need them will fail" >&2
   else
-    echo "WARNING: espeak-ng is missing; install it (e.g. apt-get install espeak-ng) for the speech tests" >&2
+    echo "WARNING: missing ${missing[*]}: install them (apt-get install ${missing[*]}) for the tests" >&2
   fi
 fi

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from embedded_servers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -16,3 +25,27 @@ def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
     (d / "nested" / "cuts.MOV").write_bytes(sample_videos["cuts"].read_bytes())
     (d / "notes.txt").write_text("not a video")
     return d
+
+
+@pytest.fixture(scope="module")
+def api_process(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API as a real process on the embedded PostgreSQL and Valkey; yields its URL."""
+    port = free_port()
+    library = tmp_path_factory.mktemp("api-videos")
+    env = {**os.environ, "DATABASE_URL": migrated_url, "REDIS_URL": valkey.url, "VIDEO_PATHS": str(library),
+           "API_PORT": str(port), "DISCOVERY_INTERVAL": "0", "ML_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
+           "HEALTH_TIMEOUT_SECONDS": "0.5", "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "reelscan_api.cli", "serve"], env=env, cwd=REPO)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/openapi.json", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, "the API process exited"
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -1,23 +1,69 @@
-"""The compose file keeps its promises: only nginx is published, the ML service is internal."""
+"""The compose file keeps its promises: only nginx is published, the ML service and the
+stores stay internal, secrets come from .env, every ${VAR} is documented in .env.example."""
 
+import re
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
 
 
-def test_only_nginx_publishes_a_port_and_the_ml_service_stays_internal() -> None:
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"postgres", "valkey", "ml-service", "api", "worker-gpu", "worker-cpu", "nginx"} <= set(services)
-    published = {name for name, svc in services.items() if svc.get("ports")}
-    assert published == {"nginx"}
-    assert compose["networks"]["internal"]["internal"] is True
-    assert services["ml-service"]["networks"] == ["internal"]
-    assert "--appendonly" in services["valkey"]["command"]
-    assert {services["worker-gpu"]["environment"]["GPU_MODE"], services["worker-cpu"]["environment"]["GPU_MODE"]} \
-        == {"gpu", "cpu"}
+def test_the_services_of_a_deployment() -> None:
+    assert {"postgres", "valkey", "ml-service", "ml-service-cpu", "api", "worker-gpu", "worker-cpu", "nginx",
+            "prometheus", "grafana"} <= set(SERVICES)
+    assert SERVICES["postgres"]["image"].startswith("postgres:16")
+    assert SERVICES["valkey"]["image"].startswith("valkey/valkey:8")
+    assert "--appendonly yes" in " ".join(SERVICES["valkey"]["command"])
+    assert SERVICES["worker-gpu"]["environment"]["GPU_MODE"] == "gpu"
+    assert SERVICES["worker-cpu"]["environment"]["GPU_MODE"] == "cpu"
+
+
+def test_only_nginx_publishes_a_port_and_everything_else_is_internal() -> None:
+    assert {name for name, svc in SERVICES.items() if svc.get("ports")} == {"nginx"}
+    assert COMPOSE["networks"]["internal"]["internal"] is True
+    for name, svc in SERVICES.items():
+        networks = svc["networks"]
+        assert "internal" in networks
+        if name != "nginx":
+            assert "public" not in networks, name
+
+
+def test_gpu_and_cpu_variants_of_the_ml_service() -> None:
+    gpu, cpu = SERVICES["ml-service"], SERVICES["ml-service-cpu"]
+    assert gpu["profiles"] == ["gpu"] and cpu["profiles"] == ["cpu"]
+    device = gpu["deploy"]["resources"]["reservations"]["devices"][0]
+    assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
+    assert gpu["environment"]["REQUIRE_GPU"] == "true" and cpu["environment"]["REQUIRE_GPU"] == "false"
+    assert "deploy" not in cpu
+    # workers reach either one as http://ml-service:8001
+    assert cpu["networks"]["internal"]["aliases"] == ["ml-service"]
+    assert gpu["environment"]["MODEL_CACHE_DIR"] == "/models" and "models:/models" in gpu["volumes"]
+
+
+def test_start_order_uses_health_conditions() -> None:
+    for name in ("api", "worker-gpu", "worker-cpu"):
+        assert SERVICES[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
+        assert SERVICES[name]["depends_on"]["valkey"] == {"condition": "service_healthy"}
+    for name in ("worker-gpu", "worker-cpu", "nginx"):
+        assert SERVICES[name]["depends_on"]["api"] == {"condition": "service_healthy"}
+    for name in ("postgres", "valkey", "nginx", "prometheus", "grafana"):
+        assert SERVICES[name]["healthcheck"]["test"], name
+
+
+def test_secrets_come_from_dot_env_and_every_variable_is_documented() -> None:
+    text = (REPO / "docker-compose.yml").read_text()
+    variables = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", text))
+    example = dict(line.split("=", 1) for line in (REPO / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    assert variables <= set(example), variables - set(example)
+    for secret in ("POSTGRES_PASSWORD", "VALKEY_PASSWORD", "API_TOKEN", "GRAFANA_ADMIN_PASSWORD"):
+        # no default: compose refuses to start without it
+        assert re.search(r"\$\{" + secret + r":\?", text), secret
+        assert example[secret] == "change-me"
+    assert ".env" in (REPO / ".gitignore").read_text().splitlines()
 
 
 def test_dockerfiles_of_api_and_worker_install_no_ml_stack() -> None:
@@ -27,6 +73,16 @@ def test_dockerfiles_of_api_and_worker_install_no_ml_stack() -> None:
         assert "ml-service" not in text and "torch" not in text
 
 
-def test_nginx_proxies_only_the_api() -> None:
+def test_dockerfiles_run_as_a_non_root_user_with_a_healthcheck() -> None:
+    for name in ("Dockerfile.api", "Dockerfile.worker", "Dockerfile.ml"):
+        text = (REPO / "dev" / name).read_text()
+        users = re.findall(r"^USER (\S+)", text, re.M)
+        assert users and users[-1].split(":")[0] not in ("root", "0"), name
+        assert re.search(r"^HEALTHCHECK ", text, re.M), name
+
+
+def test_nginx_proxies_only_the_api_and_grafana() -> None:
     conf = (REPO / "nginx" / "nginx.conf").read_text()
-    assert "proxy_pass http://reelscan_api/" in conf and "8001" not in conf
+    upstreams = set(re.findall(r"set \$\w+ ([\w.-]+:\d+);", conf))
+    assert upstreams == {"api:8000", "grafana:3000"}
+    assert "8001" not in conf and "ml-service" not in conf and "9090" not in conf

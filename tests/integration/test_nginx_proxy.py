@@ -1,0 +1,112 @@
+"""The real nginx/nginx.conf, run by a real nginx on loopback in front of the API (a real
+process on the embedded stores): what a client of a compose deployment gets."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from embedded_servers import free_port
+from test_deployment_tools import REPO, tool
+
+# What the test changes in the committed config, and nothing else: where nginx listens,
+# where the upstreams are (loopback addresses instead of compose service names), and
+# files a non-container nginx may not write.
+TEMP_PATHS = "".join(f"    {kind}_temp_path {{tmp}}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                                           "scgi"))
+
+
+@dataclass
+class Nginx:
+    url: str
+    access_log: Path
+
+
+def render(conf: str, *, port: int, api: str, tmp: Path) -> str:
+    replacements = {
+        "    listen 80;\n": f"    listen 127.0.0.1:{port};\n",
+        "set $reelscan_api api:8000;": f"set $reelscan_api {api};",
+        "set $reelscan_grafana grafana:3000;": f"set $reelscan_grafana 127.0.0.1:{free_port()};",
+        "access_log /dev/stdout reelscan_json;": f"access_log {tmp}/access.log reelscan_json;",
+        "http {\n": "http {\n" + TEMP_PATHS.format(tmp=tmp),
+    }
+    for old, new in replacements.items():
+        assert conf.count(old) == 1, f"nginx.conf changed: {old!r} not found once; update this test"
+        conf = conf.replace(old, new)
+    return conf
+
+
+@pytest.fixture(scope="module")
+def nginx(api_process: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nginx]:
+    tmp = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(render((REPO / "nginx" / "nginx.conf").read_text(), port=port,
+                           api=api_process.removeprefix("http://"), tmp=tmp))
+    proc = subprocess.Popen([tool("nginx"), "-c", str(conf), "-p", str(tmp), "-e", "stderr",
+                             "-g", f"daemon off; pid {tmp}/nginx.pid;"], stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{url}/nginx-health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else "nginx exited"
+                time.sleep(0.05)
+        yield Nginx(url, tmp / "access.log")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_the_api_answers_through_nginx(nginx: Nginx) -> None:
+    response = httpx.get(f"{nginx.url}/health", timeout=5)
+    assert response.status_code in (200, 503)
+    assert {"status", "database", "valkey", "workers"} <= set(response.json())
+    assert httpx.get(f"{nginx.url}/tasks", params={"limit": 5}, timeout=5).json()["items"] == []
+
+
+def test_a_request_id_is_created_passed_to_the_api_and_logged(nginx: Nginx) -> None:
+    response = httpx.get(f"{nginx.url}/live", timeout=5)
+    created = response.headers["x-request-id"]
+    # nginx made it ($request_id: 32 hex digits); the API received it and sent it back.
+    assert re.fullmatch(r"[0-9a-f]{32}", created)
+    mine = f"client-{uuid.uuid4().hex[:12]}"
+    assert httpx.get(f"{nginx.url}/live", headers={"X-Request-ID": mine}, timeout=5).headers["x-request-id"] == mine
+    time.sleep(0.2)  # nginx writes its access log line after the response
+    logged = [json.loads(line) for line in nginx.access_log.read_text().splitlines()]
+    ids = {entry["request_id"] for entry in logged}
+    assert {created, mine} <= ids
+    assert all(entry["service"] == "nginx" and isinstance(entry["status"], int) for entry in logged)
+
+
+def test_metrics_and_the_ml_service_are_not_reachable_from_outside(nginx: Nginx, api_process: str) -> None:
+    assert httpx.get(f"{api_process}/metrics", timeout=5).status_code == 200
+    assert httpx.get(f"{nginx.url}/metrics", timeout=5).status_code == 404
+    for path in ("/infer/objects", "/ml-service/health"):
+        assert httpx.post(f"{nginx.url}{path}", timeout=5).status_code == 404  # the API's own 404
+
+
+def test_bodies_over_the_limit_are_refused(nginx: Nginx) -> None:
+    response = httpx.post(f"{nginx.url}/videos/discover", content=b"x" * (2 * 2**20), timeout=10)
+    assert response.status_code == 413
+
+
+def test_mutating_calls_are_rate_limited_and_reads_are_not(nginx: Nginx) -> None:
+    cancel = f"{nginx.url}/tasks/{uuid.uuid4()}/cancel"
+    with ThreadPoolExecutor(8) as pool:
+        reads = list(pool.map(lambda _: httpx.get(f"{nginx.url}/live", timeout=10).status_code, range(60)))
+        writes = list(pool.map(lambda _: httpx.post(cancel, timeout=10).status_code, range(60)))
+    assert set(reads) == {200}
+    # burst 20 at 5/s: the first ~20 reach the API (404: no such task), the rest are refused.
+    assert 404 in writes and writes.count(429) >= 30, writes
