@@ -110,6 +110,9 @@ def test_logs_are_json_lines_with_the_ids(stack: Stack) -> None:
     failed = [e for e in worker if e["event"] == "job_failed"]
     assert failed and all(e["error"] and e["task_id"] for e in failed)
     assert any(e["event"] == "job_consumed" for e in worker)
+    enqueued = [e for e in json_events(stack, "api") if e["event"] == "job_enqueued"]
+    assert {e["job_id"] for e in completed} <= {e["job_id"] for e in enqueued}
+    assert all(e["task_id"] and e["video_id"] and e["queue"] in ("gpu_jobs", "cpu_jobs") for e in enqueued)
     ml = json_events(stack, "ml")
     inferred = {e["request_id"] for e in ml if e["event"] == "inference_done"}
     assert {e["request_id"] for e in completed} <= inferred, "the worker's request id reaches the ML service"

@@ -18,7 +18,15 @@ async def enqueue_all(queue: JobQueue, tasks: Iterable[Task]) -> int:
     created = 0
     for task in tasks:
         try:
-            created += await queue.enqueue(task)
+            if await queue.enqueue(task):
+                created += 1
+                log_enqueued(task, "discovery")
         except QueueUnavailable as exc:
             log.warning("enqueue_deferred", task_id=task.task_id, job_id=task.job_id, reason=str(exc))
     return created
+
+
+def log_enqueued(task: Task, source: str) -> None:
+    """The named ``job_enqueued`` event; source: discovery, enqueue (API call) or retry."""
+    log.info("job_enqueued", task_id=task.task_id, job_id=task.job_id, video_id=task.video_id,
+             task_type=task.task_type.value, queue=task.queue, source=source)

@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from reelscan_api.bootstrap import Container
+from reelscan_api.producer import log_enqueued
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
 from reelscan_api.schemas import ErrorOut, TaskActionOut, TaskListOut, TaskOut
 from reelscan_shared.domain.clock import utcnow
@@ -67,7 +68,10 @@ async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) ->
     task = await _task(c, task_id)
     if task.status is not TaskStatus.PENDING:
         raise InvalidTransition(task.task_id, task.status.value, "enqueued")
-    return TaskActionOut(task=TaskOut.of(task), enqueued=await c.queue.enqueue(task))
+    enqueued = await c.queue.enqueue(task)
+    if enqueued:
+        log_enqueued(task, "enqueue")
+    return TaskActionOut(task=TaskOut.of(task), enqueued=enqueued)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskActionOut, responses=WRITE_ERRORS,
@@ -91,4 +95,7 @@ async def retry_task(task_id: uuid.UUID, c: Container = Depends(container)) -> T
     task = await _task(c, task_id)
     await c.queue.ping()  # refuse (503) before changing state if the queue is down
     task = await _apply(c, task, Event.RETRY)
-    return TaskActionOut(task=TaskOut.of(task), enqueued=await c.queue.requeue(task))
+    enqueued = await c.queue.requeue(task)
+    if enqueued:
+        log_enqueued(task, "retry")
+    return TaskActionOut(task=TaskOut.of(task), enqueued=enqueued)
