@@ -1,7 +1,7 @@
 """The arq adapter against a real Valkey."""
 
 from arq.constants import abort_jobs_ss, result_key_prefix
-from arq.jobs import serialize_result
+from arq.jobs import Job, serialize_result
 from factories import task
 
 from reelscan_shared.adapters.queue import ArqJobQueue
@@ -44,3 +44,18 @@ async def test_worker_liveness_follows_arq_health_key(redis) -> None:
     assert not await q.worker_alive(GPU_QUEUE)
     await redis.set(GPU_QUEUE + ":health-check", "ok", px=5000)
     assert await q.worker_alive(GPU_QUEUE)
+
+
+async def test_enqueue_many_in_batches_writes_jobs_arq_can_read(redis) -> None:
+    q = ArqJobQueue(redis)
+    tasks = [task(task_type=TaskType.OCR) for _ in range(1203)]  # crosses the 500-job batches
+    already = tasks[7]
+    assert await q.enqueue(already) is True
+    created = await q.enqueue_many(tasks)
+    assert created.count(True) == 1202 and created[7] is False
+    assert await q.depth(GPU_QUEUE) == 1203
+    assert await q.enqueue_many(tasks[:10]) == [False] * 10
+    # arq's own reader sees a normal queued job with the task id as its argument
+    info = await Job(tasks[1000].job_id, redis, _queue_name=GPU_QUEUE).info()
+    assert info is not None and info.function == "run_task" and info.args == (tasks[1000].task_id,)
+    assert await q.job_state(tasks[1000].job_id, GPU_QUEUE) == "queued"

@@ -3,7 +3,7 @@ PENDING in PostgreSQL and the reconciler enqueues it once Valkey is back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from reelscan_shared.domain.errors import QueueUnavailable
 from reelscan_shared.domain.tasks import Task
@@ -13,17 +13,17 @@ from reelscan_shared.ports.queue import JobQueue
 log = get_logger(__name__)
 
 
-async def enqueue_all(queue: JobQueue, tasks: Iterable[Task]) -> int:
-    """Enqueue each task; returns how many jobs were created."""
-    created = 0
-    for task in tasks:
-        try:
-            if await queue.enqueue(task):
-                created += 1
-                log_enqueued(task, "discovery")
-        except QueueUnavailable as exc:
-            log.warning("enqueue_deferred", task_id=task.task_id, job_id=task.job_id, reason=str(exc))
-    return created
+async def enqueue_all(queue: JobQueue, tasks: Sequence[Task]) -> int:
+    """Enqueue the tasks' jobs (pipelined); returns how many jobs were created."""
+    try:
+        created = await queue.enqueue_many(tasks)
+    except QueueUnavailable as exc:
+        log.warning("enqueue_deferred", tasks=len(tasks), reason=str(exc))
+        return 0
+    for task, new in zip(tasks, created, strict=True):
+        if new:
+            log_enqueued(task, "discovery")
+    return sum(created)
 
 
 def log_enqueued(task: Task, source: str) -> None:

@@ -5,23 +5,45 @@ arq details this adapter handles:
   it is queued, running, or its result is still kept, which makes enqueue idempotent;
 - ``requeue`` (for retry) deletes the kept result and any abort marker first: a
   stale marker would abort the new job (python-arq/arq#485);
-- worker liveness is arq's own health-check key, refreshed by live workers.
+- worker liveness is arq's own health-check key, refreshed by live workers;
+- ``enqueue_many`` writes arq's job format itself, in pipelined batches, with the
+  same "not if it exists" rule as ``ArqRedis.enqueue_job`` made atomic by a Lua
+  script: one round trip per batch instead of three per job (60,000 jobs from a
+  large discovery would otherwise take a minute).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 
 from arq.connections import ArqRedis, RedisSettings
-from arq.constants import abort_jobs_ss, health_check_key_suffix, in_progress_key_prefix, result_key_prefix
-from arq.jobs import Job
+from arq.constants import (
+    abort_jobs_ss,
+    expires_extra_ms,
+    health_check_key_suffix,
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+)
+from arq.jobs import Job, serialize_job
 from redis.exceptions import RedisError
 
 from reelscan_shared.domain.errors import QueueUnavailable
 from reelscan_shared.domain.tasks import Task
 
 JOB_FUNCTION = "run_task"
+ENQUEUE_BATCH = 500
+
+# KEYS: job key, result key, queue; ARGV: serialized job, expiry (ms), job id, score.
+# Exactly what ArqRedis.enqueue_job does under WATCH, as one atomic step.
+ENQUEUE_IF_ABSENT = """
+if redis.call('exists', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('psetex', KEYS[1], ARGV[2], ARGV[1])
+redis.call('zadd', KEYS[3], ARGV[4], ARGV[3])
+return 1
+"""
 
 
 def redis_settings(url: str, *, conn_timeout: int = 3, conn_retries: int = 2) -> RedisSettings:
@@ -44,10 +66,23 @@ class ArqJobQueue:
             raise QueueUnavailable(f"Valkey is unreachable: {exc or type(exc).__name__}") from exc
 
     async def enqueue(self, task: Task) -> bool:
-        job = await self._bounded(
-            self.pool.enqueue_job(JOB_FUNCTION, task.task_id, _job_id=task.job_id, _queue_name=task.queue)
-        )
-        return job is not None
+        return (await self.enqueue_many([task]))[0]
+
+    async def enqueue_many(self, tasks: Sequence[Task]) -> list[bool]:
+        script = self.pool.register_script(ENQUEUE_IF_ABSENT)
+        created: list[bool] = []
+        for start in range(0, len(tasks), ENQUEUE_BATCH):
+            batch = tasks[start:start + ENQUEUE_BATCH]
+            now_ms = int(time.time() * 1000)
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for task in batch:
+                    job = serialize_job(JOB_FUNCTION, (task.task_id,), {}, None, now_ms,
+                                        serializer=self.pool.job_serializer)
+                    await script(keys=[job_key_prefix + task.job_id, result_key_prefix + task.job_id, task.queue],
+                                 args=[job, expires_extra_ms, task.job_id, now_ms], client=pipe)
+                results = await self._bounded(pipe.execute())
+            created.extend(bool(r) for r in results)
+        return created
 
     async def requeue(self, task: Task) -> bool:
         async def clear_then_enqueue() -> object:

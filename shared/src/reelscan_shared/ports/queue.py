@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from reelscan_shared.domain.tasks import Task
@@ -10,6 +11,10 @@ from reelscan_shared.domain.tasks import Task
 class JobQueue(Protocol):
     async def enqueue(self, task: Task) -> bool:
         """Enqueue the task's job; False if a job with its id is already queued or running."""
+        ...
+
+    async def enqueue_many(self, tasks: Sequence[Task]) -> list[bool]:
+        """Enqueue many jobs in few round trips; one flag per task, as ``enqueue``."""
         ...
 
     async def requeue(self, task: Task) -> bool:
