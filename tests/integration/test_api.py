@@ -211,3 +211,20 @@ async def test_api_token_reads_protects_reads_too(db, redis, migrated_url, valke
     async for client in _client(settings):
         assert (await client.get("/tasks")).status_code == 401
         assert (await client.get("/tasks", headers={"Authorization": "Bearer s3cret"})).status_code == 200
+
+
+async def test_discovery_of_a_library_larger_than_one_batch(db, redis, migrated_url, valkey, tmp_path) -> None:
+    """601 files in nested folders: several registration batches, every task enqueued once;
+    discovery does not decode, so files that are not real videos register too."""
+    library = tmp_path / "big"
+    for i in range(601):
+        folder = library / f"shelf{i % 7}" / f"box{i % 13}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"clip{i:04d}.mp4").write_bytes(i.to_bytes(4, "big") * 64)
+    async for client in _client(settings_for(migrated_url, valkey.url, library)):
+        report = (await client.post("/videos/discover")).json()
+        assert report["found"] == 601 and len(report["created"]) == 601 and report["errors"] == []
+        assert await redis.zcard(GPU_QUEUE) == 5 * 601 and await redis.zcard(CPU_QUEUE) == 601
+        assert (await client.get("/tasks", params={"limit": 1})).json()["total"] == 6 * 601
+        again = (await client.post("/videos/discover")).json()
+        assert again["created"] == [] and await redis.zcard(GPU_QUEUE) == 5 * 601

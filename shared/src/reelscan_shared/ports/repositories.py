@@ -59,6 +59,11 @@ class VideoRepository(Protocol):
         """Insert the video and its tasks in one transaction; False if the path exists."""
         ...
 
+    async def add_many_with_tasks(self, entries: Sequence[tuple[Video, Sequence[Task]]]) -> set[str]:
+        """Insert many videos and their tasks in one transaction; the ids of those inserted
+        (videos whose path exists already are skipped)."""
+        ...
+
 
 class TaskRepository(Protocol):
     async def get(self, task_id: str) -> Task | None: ...

@@ -118,20 +118,26 @@ class SqlVideoRepository:
             return set((await conn.execute(select(videos.c.path))).scalars().all())
 
     async def add_with_tasks(self, video: Video, new_tasks: Sequence[Task]) -> bool:
-        row = {
-            "video_id": video.video_id, "path": video.path, "file_hash": video.file_hash,
-            "size_bytes": video.size_bytes, "duration_ms": video.duration_ms, "mtime": video.mtime,
-            "discovered_at": video.discovered_at,
-        }
+        return bool(await self.add_many_with_tasks([(video, new_tasks)]))
+
+    async def add_many_with_tasks(self, entries: Sequence[tuple[Video, Sequence[Task]]]) -> set[str]:
+        """One transaction, two multi-row INSERTs; returns the ids of the videos inserted
+        (a path already present, from another scanner or an earlier scan, is skipped)."""
+        if not entries:
+            return set()
+        rows = [{
+            "video_id": v.video_id, "path": v.path, "file_hash": v.file_hash, "size_bytes": v.size_bytes,
+            "duration_ms": v.duration_ms, "mtime": v.mtime, "discovered_at": v.discovered_at,
+        } for v, _ in entries]
         async with self._db.engine.begin() as conn:
-            inserted = (await conn.execute(
-                pg_insert(videos).values(row).on_conflict_do_nothing(index_elements=["path"])
+            inserted = set((await conn.execute(
+                pg_insert(videos).values(rows).on_conflict_do_nothing(index_elements=["path"])
                 .returning(videos.c.video_id)
-            )).first()
-            if inserted is None:
-                return False  # another scanner (or an earlier scan) got there first
-            await conn.execute(insert(tasks), [_task_row(t) for t in new_tasks])
-        return True
+            )).scalars().all())
+            task_rows = [_task_row(t) for v, ts in entries if v.video_id in inserted for t in ts]
+            if task_rows:
+                await conn.execute(insert(tasks), task_rows)
+        return inserted
 
 
 class SqlTaskRepository:
