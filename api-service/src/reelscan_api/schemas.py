@@ -47,6 +47,7 @@ class TaskListOut(BaseModel):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page")
 
 
 class TaskActionOut(BaseModel):

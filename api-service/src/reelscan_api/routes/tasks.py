@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from reelscan_api import cursor as cursor_codec
 from reelscan_api.bootstrap import Container
 from reelscan_api.producer import log_enqueued
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
@@ -24,7 +25,7 @@ ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 503: {"model": Err
 WRITE_ERRORS = {**ERRORS, **UNAUTHORIZED}
 
 
-@router.get("", response_model=TaskListOut, dependencies=[Depends(require_read)])
+@router.get("", response_model=TaskListOut, responses={400: {"model": ErrorOut}}, dependencies=[Depends(require_read)])
 async def list_tasks(
     status: TaskStatus | None = None,
     task_type: TaskType | None = None,
@@ -33,12 +34,26 @@ async def list_tasks(
     order: Literal["asc", "desc"] = "desc",
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10**9),
+    cursor: str | None = Query(None, max_length=512, description=(
+        "Resume after the page that returned this `next_cursor` (same filters, sort and order). "
+        "Deep pages cost what the first does; sort=created_at or started_at only.")),
     c: Container = Depends(container),
 ) -> TaskListOut:
+    after = None
+    if cursor is not None:
+        if offset or sort not in cursor_codec.CURSOR_SORTS:
+            raise HTTPException(400, "cursor works with offset=0 and sort=created_at or started_at")
+        try:
+            after = cursor_codec.decode(cursor, sort, order)
+        except cursor_codec.InvalidCursor as exc:
+            raise HTTPException(400, str(exc)) from exc
     page = await c.tasks.query(TaskQuery(status=status, task_type=task_type,
                                          video_id=str(video_id) if video_id else None,
-                                         sort=sort, order=order, limit=limit, offset=offset))
-    return TaskListOut(items=[TaskOut.of(t) for t in page.items], total=page.total, limit=limit, offset=offset)
+                                         sort=sort, order=order, limit=limit, offset=offset, after=after))
+    next_cursor = (cursor_codec.encode(page.items[-1], sort, order)
+                   if page.more and sort in cursor_codec.CURSOR_SORTS else None)
+    return TaskListOut(items=[TaskOut.of(t) for t in page.items], total=page.total, limit=limit, offset=offset,
+                       next_cursor=next_cursor)
 
 
 async def _task(c: Container, task_id: uuid.UUID) -> Task:

@@ -24,12 +24,17 @@ class TaskQuery:
     order: SortOrder = "desc"
     limit: int = 50
     offset: int = 0
+    # Keyset position (cursor pagination): the sort value and task id of the last row of
+    # the previous page. Only for sort=created_at / started_at (running_time moves with
+    # the clock, so a position in it is not stable).
+    after: tuple[datetime | None, str] | None = None
 
 
 @dataclass(frozen=True)
 class TaskPage:
     items: list[Task]
     total: int
+    more: bool = False  # rows exist beyond this page
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, select, update
+from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -160,18 +160,35 @@ class SqlTaskRepository:
         return stmt
 
     async def query(self, q: TaskQuery) -> TaskPage:
+        descending = q.order == "desc"
         if q.sort == "running_time":
             # Finished tasks ran completed-started; running ones have run until now.
             key = func.coalesce(tasks.c.completed_at, func.now()) - tasks.c.started_at
         else:
             key = tasks.c[q.sort]
-        ordering = key.asc().nulls_last() if q.order == "asc" else key.desc().nulls_last()
-        stmt = self._filtered(select(tasks), q).order_by(ordering, tasks.c.task_id).limit(q.limit).offset(q.offset)
+        # The task id breaks ties in the same direction, so (key, task_id) is a total
+        # order that a cursor can resume from with one row comparison.
+        ordering = ((key.desc().nulls_last(), tasks.c.task_id.desc()) if descending
+                    else (key.asc().nulls_last(), tasks.c.task_id.asc()))
+        stmt = self._filtered(select(tasks), q).order_by(*ordering).limit(q.limit + 1).offset(q.offset)
+        if q.after is not None:
+            stmt = stmt.where(self._after(key, q.after, descending))
         count = self._filtered(select(func.count()).select_from(tasks), q)
         async with self._db.engine.connect() as conn:
             total = (await conn.execute(count)).scalar_one()
             rows = (await conn.execute(stmt)).mappings().all()
-        return TaskPage(items=[_task(r) for r in rows], total=total)
+        return TaskPage(items=[_task(r) for r in rows[:q.limit]], total=total, more=len(rows) > q.limit)
+
+    @staticmethod
+    def _after(key: Any, position: tuple[datetime | None, str], descending: bool) -> Any:
+        """Rows after ``position`` in (key NULLS LAST, task_id) order."""
+        value, last_id = position
+        beyond_id = tasks.c.task_id < last_id if descending else tasks.c.task_id > last_id
+        if value is None:  # already among the NULLs, which come last
+            return and_(key.is_(None), beyond_id)
+        row = tuple_(key, tasks.c.task_id)
+        at = tuple_(literal(value, key.type), literal(last_id, tasks.c.task_id.type))
+        return or_(row < at if descending else row > at, key.is_(None))
 
     async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
         async with self._db.engine.begin() as conn:

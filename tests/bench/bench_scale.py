@@ -1,0 +1,410 @@
+"""Scale benchmark (`make bench-scale`): Reelscan's own machinery, without models.
+
+1. Pipeline overhead: real workers, PostgreSQL and Valkey; the ML service replaced by
+   tests/bench/instant_ml.py (answers at once with ITEMS valid items). Tasks per second
+   from the first enqueue until every task is COMPLETED with its artifacts written, and
+   the per-task overhead (the worker's started_at -> completed_at: everything but the
+   model) at 1, 2 and 4 worker processes with the same ARQ_MAX_JOBS each.
+2. Discovery: 10,000 small files in nested folders through `POST /videos/discover` until
+   all 60,000 tasks exist and are enqueued; then a re-scan of the unchanged library.
+3. API under load: 100,000 tasks and 1,000,000 artifacts (bulk-loaded with COPY), then
+   `GET /tasks` (filtered, sorted, limit 50) and `GET /videos/{id}/artifacts` (by type
+   over a time range) from 16 concurrent clients; also a deep page by offset and by cursor.
+4. Peak RSS (VmHWM) of the api and worker processes.
+
+Writes ${BENCH_OUT:-.bench}/scale.json and prints a table. Sizes can be lowered for a
+quick look: BENCH_TASKS, BENCH_FILES, BENCH_LOAD_TASKS, BENCH_LOAD_ARTIFACTS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(REPO / "dev"), str(REPO / "tests" / "bench")]
+
+from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
+from instant_ml import item  # noqa: E402
+from stack import Service  # noqa: E402
+
+from reelscan_shared.domain.catalog import ANALYSES, GPU_QUEUE, config_for  # noqa: E402
+
+TASKS = int(os.environ.get("BENCH_TASKS", "3000"))
+FILES = int(os.environ.get("BENCH_FILES", "10000"))
+LOAD_TASKS = int(os.environ.get("BENCH_LOAD_TASKS", "100000"))
+LOAD_ARTIFACTS = int(os.environ.get("BENCH_LOAD_ARTIFACTS", "1000000"))
+MAX_JOBS = int(os.environ.get("BENCH_MAX_JOBS", "8"))
+ITEMS = 20
+CLIENTS = 16
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "800"))
+TYPES = [a.task_type.value for a in ANALYSES.values()]
+ARTIFACT_OF = {a.task_type.value: a.artifact_type for a in ANALYSES.values()}
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
+
+
+def peak_rss_mb(service: Service) -> float:
+    """VmHWM: the process's peak resident set since it started."""
+    assert service.proc is not None
+    for line in Path(f"/proc/{service.proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+class Bench:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.logs = root / "logs"
+        self.pg = EmbeddedPostgres(root / "pg", free_port(), log_file=self.logs / "postgres.log")
+        self.valkey = EmbeddedValkey(root / "valkey", free_port(), log_file=self.logs / "valkey.log")
+        self.ml_port = free_port()
+        self.api_port = free_port()
+        self.library = root / "library"
+        self.library.mkdir(parents=True)
+        self.rss: dict[str, float] = {}
+
+    def env(self, **more: str) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.pg.url, "REDIS_URL": self.valkey.url,
+                "ML_SERVICE_URL": f"http://127.0.0.1:{self.ml_port}", "VIDEO_PATHS": str(self.library),
+                "PYTHONUNBUFFERED": "1", **more}
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pg.start()
+        self.valkey.start()
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "reelscan_api.cli", "migrate"], env=self.env(), check=True,
+                       cwd=REPO, capture_output=True)
+        self.ml = Service("instant-ml", [sys.executable, str(REPO / "tests/bench/instant_ml.py"),
+                                         str(self.ml_port), str(ITEMS)], self.env(), self.logs / "ml.log")
+        self.ml.start()
+        wait_http(f"http://127.0.0.1:{self.ml_port}/health", self.ml)
+        self.api = Service("api", [sys.executable, "-m", "reelscan_api.cli", "serve"],
+                           self.env(API_PORT=str(self.api_port), DISCOVERY_INTERVAL="0"), self.logs / "api.log")
+        self.api.start()
+        wait_http(f"http://127.0.0.1:{self.api_port}/live", self.api)
+
+    def stop(self) -> None:
+        self.api.stop()
+        self.ml.stop()
+        self.valkey.stop()
+        self.pg.stop()
+
+    async def reset(self) -> None:
+        conn = await asyncpg.connect(self.pg.url)
+        await conn.execute("TRUNCATE videos CASCADE")
+        await conn.close()
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(self.valkey.url)
+        await redis.flushall()
+        await redis.aclose()
+
+    # -- 1 and 4: throughput and overhead -------------------------------------------------
+
+    async def throughput(self, workers: int) -> dict[str, float]:
+        await self.reset()
+        httpx.post(f"http://127.0.0.1:{self.ml_port}/stats/reset")
+        tasks = await insert_pending(self.pg.url, TASKS)
+        procs = []
+        for i in range(workers):
+            port = free_port()
+            procs.append((Service(f"worker{i}", [sys.executable, "-m", "reelscan_worker.cli"],
+                                  self.env(GPU_MODE="gpu", ARQ_MAX_JOBS=str(MAX_JOBS), WORKER_METRICS_PORT=str(port)),
+                                  self.logs / f"worker-{workers}-{i}.log"), port))
+        for service, _ in procs:
+            service.start()
+        for service, port in procs:
+            wait_http(f"http://127.0.0.1:{port}/metrics", service)
+        await asyncio.sleep(1.0)  # arq's first poll
+        from arq import create_pool
+
+        from reelscan_shared.adapters.queue import ArqJobQueue, redis_settings
+
+        pool = await create_pool(redis_settings(self.valkey.url))
+        conn = await asyncpg.connect(self.pg.url)
+        t0 = time.monotonic()
+        await ArqJobQueue(pool).enqueue_many(tasks)
+        while True:
+            done = await conn.fetchval("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed')")
+            if done >= len(tasks):
+                break
+            if time.monotonic() - t0 > 600:
+                raise RuntimeError(f"only {done}/{len(tasks)} tasks finished in 600 s")
+            await asyncio.sleep(0.05)
+        wall = time.monotonic() - t0
+        rows = await conn.fetch("SELECT status, attempts, EXTRACT(EPOCH FROM completed_at - started_at) * 1000 AS ms"
+                                " FROM tasks")
+        artifacts = await conn.fetchval("SELECT count(*) FROM artifacts")
+        await conn.close()
+        await pool.aclose()
+        for service, _ in procs:
+            self.rss[f"worker ({workers} procs)"] = max(self.rss.get(f"worker ({workers} procs)", 0),
+                                                        peak_rss_mb(service))
+            service.stop()
+        stats = httpx.get(f"http://127.0.0.1:{self.ml_port}/stats").json()
+        completed = sum(r["status"] == "completed" for r in rows)
+        assert completed == len(tasks), f"{len(tasks) - completed} tasks did not complete"
+        assert artifacts == len(tasks) * ITEMS, f"{artifacts} artifacts for {len(tasks)} tasks"
+        assert stats["repeated"] == 0 and max(r["attempts"] for r in rows) == 1, "a task was processed twice"
+        overhead = [float(r["ms"]) for r in rows]
+        return {"workers": workers, "tasks": len(tasks), "wall_s": round(wall, 2),
+                "tasks_per_s": round(len(tasks) / wall, 1), "overhead_p50_ms": pct(overhead, 50),
+                "overhead_p99_ms": pct(overhead, 99), "ml_requests": stats["requests"]}
+
+    # -- 2: discovery ------------------------------------------------------------------------
+
+    async def discovery(self) -> dict[str, float]:
+        await self.reset()
+        for i in range(FILES):
+            folder = self.library / f"year{i % 10}" / f"event{i % 100:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"clip{i:05d}.mp4").write_bytes(uuid.uuid4().bytes * 128)  # 2 KB, not a real video
+        client = httpx.Client(base_url=f"http://127.0.0.1:{self.api_port}", timeout=600)
+        t0 = time.monotonic()
+        first = client.post("/videos/discover").json()
+        discovery_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        again = client.post("/videos/discover").json()
+        rescan_s = time.monotonic() - t0
+        conn = await asyncpg.connect(self.pg.url)
+        tasks = await conn.fetchval("SELECT count(*) FROM tasks")
+        await conn.close()
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(self.valkey.url)
+        queued = sum([await redis.zcard(q) for q in ("gpu_jobs", "cpu_jobs")])
+        await redis.aclose()
+        assert len(first["created"]) == FILES and tasks == 6 * FILES and queued == 6 * FILES, (tasks, queued)
+        assert again["created"] == [] and again["found"] == FILES
+        self.rss["api (discovery)"] = peak_rss_mb(self.api)
+        return {"files": FILES, "discovery_s": round(discovery_s, 2), "rescan_s": round(rescan_s, 2),
+                "tasks": tasks, "queued": queued}
+
+    # -- 3: the API under load -----------------------------------------------------------------
+
+    async def api_load(self) -> dict[str, float]:
+        await self.reset()
+        t0 = time.monotonic()
+        video_ids = await bulk_load(self.pg.url, LOAD_TASKS, LOAD_ARTIFACTS)
+        load_s = time.monotonic() - t0
+        base = f"http://127.0.0.1:{self.api_port}"
+        rng = random.Random(7)
+
+        def task_query() -> tuple[str, dict]:
+            params = {"status": rng.choice(["completed", "failed", "pending", "running"]),
+                      "sort": rng.choice(["created_at", "started_at", "running_time"]),
+                      "order": rng.choice(["asc", "desc"]), "limit": 50}
+            if rng.random() < 0.5:
+                params["task_type"] = rng.choice(TYPES)
+            return "/tasks", params
+
+        def artifact_query() -> tuple[str, dict]:
+            start = rng.randrange(0, 50_000)
+            return (f"/videos/{rng.choice(video_ids)}/artifacts",
+                    {"artifact_type": rng.choice(list(ARTIFACT_OF.values())), "from_ms": start,
+                     "to_ms": start + 30_000})
+
+        results = {}
+        async with httpx.AsyncClient(base_url=base, timeout=30,
+                                     limits=httpx.Limits(max_connections=CLIENTS)) as client:
+            await timed(client, task_query, 50)  # warm the pool and the caches
+            results["tasks"] = await timed(client, task_query, REQUESTS)
+            results["artifacts"] = await timed(client, artifact_query, REQUESTS)
+            deep = LOAD_TASKS // 2
+            results["tasks_deep_offset"] = await timed(
+                client, lambda: ("/tasks", {"limit": 50, "offset": deep}), 100)
+            cursor = await cursor_at(client, deep)
+            results["tasks_deep_cursor"] = await timed(
+                client, lambda: ("/tasks", {"limit": 50, "cursor": cursor}), 100)
+        self.rss["api (load)"] = peak_rss_mb(self.api)
+        return {"tasks": LOAD_TASKS, "artifacts": LOAD_ARTIFACTS, "bulk_load_s": round(load_s, 1), **{
+            f"{name}_{k}": v for name, r in results.items() for k, v in r.items()}}
+
+
+def wait_http(url: str, service: Service, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not service.alive:
+            raise RuntimeError(f"{service.name} exited:\n{service.tail()}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def timed(client: httpx.AsyncClient, make, n: int) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    queue = list(range(n))
+
+    async def one_client() -> None:
+        nonlocal errors
+        while queue:
+            queue.pop()
+            path, params = make()
+            t0 = time.perf_counter()
+            resp = await client.get(path, params=params)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            errors += resp.status_code != 200
+
+    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    assert errors == 0, f"{errors} requests failed"
+    return {"p50_ms": pct(latencies, 50), "p95_ms": pct(latencies, 95), "p99_ms": pct(latencies, 99)}
+
+
+async def cursor_at(client: httpx.AsyncClient, depth: int) -> str:
+    """Walk the default listing by cursor down to ``depth`` (pages of 500)."""
+    cursor = None
+    for _ in range(depth // 500):
+        page = (await client.get("/tasks", params={"limit": 500, **({"cursor": cursor} if cursor else {})})).json()
+        cursor = page["next_cursor"]
+    assert cursor
+    return cursor
+
+
+async def insert_pending(url: str, n_tasks: int):
+    """Videos with their six PENDING tasks, all routed to gpu_jobs (one queue, so the
+    worker count is the only variable)."""
+    from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
+
+    now = datetime.now(UTC)
+    conn = await asyncpg.connect(url)
+    n_videos = -(-n_tasks // 6)
+    video_rows = [(str(uuid.uuid4()), f"/bench/v{i}.mp4", "a" * 64, 1000, 60_000, 0.0, now) for i in range(n_videos)]
+    await conn.copy_records_to_table("videos", records=video_rows, columns=[
+        "video_id", "path", "file_hash", "size_bytes", "duration_ms", "mtime", "discovered_at"])
+    tasks = [Task(task_id=str(uuid.uuid4()), video_id=video_rows[i // 6][0], task_type=TaskType(TYPES[i % 6]),
+                  status=TaskStatus.PENDING, queue=GPU_QUEUE, created_at=now,
+                  config=config_for(TaskType(TYPES[i % 6]), {})) for i in range(n_tasks)]
+    await conn.copy_records_to_table("tasks", records=[
+        (t.task_id, t.video_id, t.task_type.value, "pending", t.queue, json.dumps(t.config), 0, now)
+        for t in tasks], columns=["task_id", "video_id", "task_type", "status", "queue", "config", "attempts",
+                                  "created_at"])
+    await conn.close()
+    return tasks
+
+
+async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
+    """n_tasks tasks (six per video, mixed statuses, a month of timestamps) and
+    n_artifacts artifacts spread over the completed ones; returns the video ids."""
+    rng = random.Random(1)
+    conn = await asyncpg.connect(url)
+    start = datetime.now(UTC) - timedelta(days=30)
+    n_videos = -(-n_tasks // 6)
+    video_ids = [str(uuid.uuid4()) for _ in range(n_videos)]
+    await conn.copy_records_to_table("videos", records=[
+        (vid, f"/library/v{i}.mp4", "b" * 64, 10**8, 600_000, 0.0, start + timedelta(seconds=i * 10))
+        for i, vid in enumerate(video_ids)], columns=[
+        "video_id", "path", "file_hash", "size_bytes", "duration_ms", "mtime", "discovered_at"])
+    statuses = ["completed"] * 80 + ["failed"] * 8 + ["pending"] * 8 + ["running"] * 2 + ["cancelled"] * 2
+    task_rows, completed = [], []
+    for i in range(n_tasks):
+        created = start + timedelta(seconds=i * 2)
+        status = rng.choice(statuses)
+        started = created + timedelta(seconds=rng.randrange(1, 600)) if status != "pending" else None
+        done = started + timedelta(seconds=rng.randrange(1, 300)) if status in ("completed", "failed") else None
+        task_id = str(uuid.uuid4())
+        task_type = TYPES[i % 6]
+        task_rows.append((task_id, video_ids[i // 6], task_type, status, GPU_QUEUE, "{}", 1,
+                          "boom" if status == "failed" else None, created, started, done))
+        if status == "completed":
+            completed.append((task_id, video_ids[i // 6], ARTIFACT_OF[task_type]))
+    await conn.copy_records_to_table("tasks", records=task_rows, columns=[
+        "task_id", "video_id", "task_type", "status", "queue", "config", "attempts", "error", "created_at",
+        "started_at", "completed_at"])
+    per_task = -(-n_artifacts // len(completed))
+    payloads = {t: json.dumps(item(t, 3)["payload"]) for t in ARTIFACT_OF.values()}
+    now = datetime.now(UTC)
+
+    def rows():
+        made = 0
+        for task_id, video_id, artifact_type in completed:
+            for k in range(per_task):
+                if made == n_artifacts:
+                    return
+                span = k * 60_000 // per_task
+                yield (str(uuid.uuid4()), video_id, task_id, artifact_type, 1, span, span + 999,
+                       payloads[artifact_type], "bench", "1", "instant", "0" * 64, "1" * 64, "run", now)
+                made += 1
+
+    columns = ["artifact_id", "video_id", "task_id", "artifact_type", "schema_version", "span_start_ms",
+               "span_end_ms", "payload", "producer", "producer_version", "model_profile", "config_hash",
+               "input_hash", "run_id", "created_at"]
+    batch: list[tuple] = []
+    for row in rows():
+        batch.append(row)
+        if len(batch) == 100_000:
+            await conn.copy_records_to_table("artifacts", records=batch, columns=columns)
+            batch = []
+    if batch:
+        await conn.copy_records_to_table("artifacts", records=batch, columns=columns)
+    await conn.execute("ANALYZE")
+    await conn.close()
+    return video_ids
+
+
+def table(result: dict) -> str:
+    goals = {"tasks_per_s": ">= 200", "overhead_p50_ms": "<= 20", "discovery_10k_s": "<= 60", "rescan_s": "<= 5",
+             "tasks_list_p95_ms": "<= 50", "artifacts_p95_ms": "<= 50", "scaling_2_vs_1": ">= 1.6"}
+    lines = [f"{'figure':<22}{'value':>12}  goal"]
+    for key in ("tasks_per_s", "overhead_p50_ms", "overhead_p99_ms", "discovery_10k_s", "rescan_s",
+                "tasks_list_p95_ms", "artifacts_p95_ms", "scaling_2_vs_1", "scaling_4_vs_1", "peak_rss_mb"):
+        lines.append(f"{key:<22}{result[key]:>12}  {goals.get(key, '')}")
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="reelscan-scale-") as tmp:
+        bench = Bench(Path(tmp))
+        bench.start()
+        try:
+            runs = {n: await bench.throughput(n) for n in (1, 2, 4)}
+            for run in runs.values():
+                print(json.dumps(run))
+            found = await bench.discovery()
+            print(json.dumps(found))
+            load = await bench.api_load()
+            print(json.dumps(load))
+        finally:
+            bench.stop()
+    result = {
+        "tasks_per_s": runs[2]["tasks_per_s"], "overhead_p50_ms": runs[2]["overhead_p50_ms"],
+        "overhead_p99_ms": runs[2]["overhead_p99_ms"], "discovery_10k_s": found["discovery_s"],
+        "rescan_s": found["rescan_s"], "tasks_list_p95_ms": load["tasks_p95_ms"],
+        "artifacts_p95_ms": load["artifacts_p95_ms"],
+        "scaling_2_vs_1": round(runs[2]["tasks_per_s"] / runs[1]["tasks_per_s"], 2),
+        "scaling_4_vs_1": round(runs[4]["tasks_per_s"] / runs[1]["tasks_per_s"], 2),
+        "peak_rss_mb": max(bench.rss.values()),
+        "details": {"runs": list(runs.values()), "discovery": found, "api_load": load, "rss_mb": bench.rss,
+                    "max_jobs_per_worker": MAX_JOBS, "items_per_task": ITEMS, "cpus": os.cpu_count(),
+                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds")},
+    }
+    out = Path(os.environ.get("BENCH_OUT", REPO / ".bench"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(f"saved {out / 'scale.json'}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
