@@ -73,7 +73,8 @@ def test_the_api_answers_through_nginx(nginx: Nginx) -> None:
     response = httpx.get(f"{nginx.url}/health", timeout=5)
     assert response.status_code in (200, 503)
     assert {"status", "database", "valkey", "workers"} <= set(response.json())
-    assert httpx.get(f"{nginx.url}/tasks", params={"limit": 5}, timeout=5).json()["items"] == []
+    tasks = httpx.get(f"{nginx.url}/tasks", params={"limit": 5}, timeout=5)
+    assert tasks.status_code == 200 and len(tasks.json()["items"]) <= 5  # the database is shared with other tests
 
 
 def test_a_request_id_is_created_passed_to_the_api_and_logged(nginx: Nginx) -> None:
