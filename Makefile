@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench bench-ml bench-health videos clean
+.PHONY: run test setup lint typecheck bench bench-ml bench-health bench-scale videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -33,6 +33,9 @@ bench-ml: setup
 
 bench-health: setup
 	@$(PY) tests/bench/bench_health.py
+
+bench-scale: setup
+	@$(PY) tests/bench/bench_scale.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -22,6 +22,7 @@ import asyncio
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ FILES = int(os.environ.get("BENCH_FILES", "10000"))
 LOAD_TASKS = int(os.environ.get("BENCH_LOAD_TASKS", "100000"))
 LOAD_ARTIFACTS = int(os.environ.get("BENCH_LOAD_ARTIFACTS", "1000000"))
 MAX_JOBS = int(os.environ.get("BENCH_MAX_JOBS", "8"))
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 ITEMS = 20
 CLIENTS = 16
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "800"))
@@ -88,8 +90,6 @@ class Bench:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pg.start()
         self.valkey.start()
-        import subprocess
-
         subprocess.run([sys.executable, "-m", "reelscan_api.cli", "migrate"], env=self.env(), check=True,
                        cwd=REPO, capture_output=True)
         self.ml = Service("instant-ml", [sys.executable, str(REPO / "tests/bench/instant_ml.py"),
@@ -134,12 +134,14 @@ class Bench:
         for service, port in procs:
             wait_http(f"http://127.0.0.1:{port}/metrics", service)
         await asyncio.sleep(1.0)  # arq's first poll
+        profilers = [profile(s, f"worker-{workers}-{i}") for i, (s, _) in enumerate(procs)] if PROFILE else []
         from arq import create_pool
 
         from reelscan_shared.adapters.queue import ArqJobQueue, redis_settings
 
         pool = await create_pool(redis_settings(self.valkey.url))
         conn = await asyncpg.connect(self.pg.url)
+        cpu_before = cpu_by_process()
         t0 = time.monotonic()
         await ArqJobQueue(pool).enqueue_many(tasks)
         while True:
@@ -150,6 +152,11 @@ class Bench:
                 raise RuntimeError(f"only {done}/{len(tasks)} tasks finished in 600 s")
             await asyncio.sleep(0.05)
         wall = time.monotonic() - t0
+        cpu_after = cpu_by_process()
+        cpu_ms_per_task = {k: round((cpu_after.get(k, 0) - cpu_before.get(k, 0)) * 1000 / len(tasks), 2)
+                           for k in cpu_after}
+        for profiler in profilers:
+            profiler.wait()
         rows = await conn.fetch("SELECT status, attempts, EXTRACT(EPOCH FROM completed_at - started_at) * 1000 AS ms"
                                 " FROM tasks")
         artifacts = await conn.fetchval("SELECT count(*) FROM artifacts")
@@ -167,7 +174,8 @@ class Bench:
         overhead = [float(r["ms"]) for r in rows]
         return {"workers": workers, "tasks": len(tasks), "wall_s": round(wall, 2),
                 "tasks_per_s": round(len(tasks) / wall, 1), "overhead_p50_ms": pct(overhead, 50),
-                "overhead_p99_ms": pct(overhead, 99), "ml_requests": stats["requests"]}
+                "overhead_p99_ms": pct(overhead, 99), "ml_requests": stats["requests"],
+                "cpu_ms_per_task": cpu_ms_per_task}
 
     # -- 2: discovery ------------------------------------------------------------------------
 
@@ -237,6 +245,32 @@ class Bench:
         self.rss["api (load)"] = peak_rss_mb(self.api)
         return {"tasks": LOAD_TASKS, "artifacts": LOAD_ARTIFACTS, "bulk_load_s": round(load_s, 1), **{
             f"{name}_{k}": v for name, r in results.items() for k, v in r.items()}}
+
+
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds used so far, summed by kind of process (where the time goes)."""
+    import psutil
+
+    kinds = {"postgres": "postgres", "valkey": "valkey", "reelscan_worker": "workers", "instant_ml": "instant-ml",
+             "reelscan_api": "api", "bench_scale": "benchmark"}
+    totals: dict[str, float] = {}
+    for proc in psutil.process_iter(["cmdline", "cpu_times"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        kind = next((k for needle, k in kinds.items() if needle in cmd), None)
+        if kind and proc.info["cpu_times"]:
+            totals[kind] = totals.get(kind, 0) + proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    return totals
+
+
+def profile(service: Service, name: str) -> subprocess.Popen:
+    """py-spy for the first seconds of the run: collapsed stacks in BENCH_OUT/profile-NAME.txt
+    (one line per stack with its sample count; feed it to a flame graph tool or grep it)."""
+    out = Path(os.environ.get("BENCH_OUT", REPO / ".bench")) / f"profile-{name}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    assert service.proc is not None
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(service.proc.pid),
+                             "--duration", "6", "--rate", "250", "--format", "raw", "--nonblocking", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_http(url: str, service: Service, timeout: float = 60) -> None:
@@ -378,11 +412,12 @@ async def main() -> None:
         bench = Bench(Path(tmp))
         bench.start()
         try:
-            runs = {n: await bench.throughput(n) for n in (1, 2, 4)}
-            for run in runs.values():
-                print(json.dumps(run))
+            runs = {}
+            for n in (1, 2, 4):
+                runs[n] = await bench.throughput(n)
+                print(json.dumps(runs[n]), flush=True)
             found = await bench.discovery()
-            print(json.dumps(found))
+            print(json.dumps(found), flush=True)
             load = await bench.api_load()
             print(json.dumps(load))
         finally:

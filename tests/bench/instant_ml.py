@@ -73,7 +73,7 @@ class InstantML:
                 break
         path = scope["path"]
         if path in self.bodies:
-            self.requests[json.loads(body)["video_path"]] += 1
+            self.requests[(path, json.loads(body)["video_path"])] += 1  # one per task
             status, payload = 200, self.bodies[path]
         elif path == "/stats":
             status, payload = 200, json.dumps({"requests": sum(self.requests.values()),

@@ -57,6 +57,30 @@ class TaskRunner:
             raise Retry(defer=delay) from exc
 
     async def _run(self, task_id: str, job_id: str, job_try: int) -> dict[str, Any]:
+        # The common case in one transaction: start the task and learn its video's path.
+        start = await self.deps.tasks.start(task_id, utcnow())
+        if start is None:
+            return await self._not_started(task_id)
+        started, video_path = start
+        with bound_contextvars(video_id=started.video_id, task_type=started.task_type.value):
+            log.info("job_consumed", attempt=started.attempts, job_try=job_try)
+            t0 = time.monotonic()
+            JOBS_IN_PROGRESS.inc()
+            try:
+                async with hold_lease(self.deps.redis, job_id, self.s.lease_ttl_s):
+                    result = await self._execute(started, video_path, job_try)
+            except asyncio.CancelledError:
+                await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0))
+                raise
+            finally:
+                JOBS_IN_PROGRESS.dec()
+                TASK_DURATION.labels(started.task_type.value).observe(time.monotonic() - t0)
+            details = {("artifact_count" if k == "artifacts" else k): v for k, v in result.items() if k != "outcome"}
+            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3), **details)
+            return result
+
+    async def _not_started(self, task_id: str) -> dict[str, Any]:
+        """Why a job's task could not start: a stale or duplicate job, most likely."""
         task = await self.deps.tasks.get(task_id)
         if task is None:
             log.warning("task_missing")
@@ -65,33 +89,12 @@ class TaskRunner:
             log.info("job_skipped", status=task.status.value)
             JOBS.labels(task.task_type.value, "skipped").inc()
             return {"outcome": "skipped", "status": task.status.value}
-        started = await self.deps.tasks.apply(task_id, Event.START, utcnow())
-        if started is None:
-            return {"outcome": "skipped", "status": "changed concurrently"}
-        with bound_contextvars(video_id=task.video_id, task_type=task.task_type.value):
-            log.info("job_consumed", attempt=started.attempts, job_try=job_try)
-            t0 = time.monotonic()
-            JOBS_IN_PROGRESS.inc()
-            try:
-                async with hold_lease(self.deps.redis, job_id, self.s.lease_ttl_s):
-                    result = await self._execute(started, job_try)
-            except asyncio.CancelledError:
-                await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0))
-                raise
-            finally:
-                JOBS_IN_PROGRESS.dec()
-                TASK_DURATION.labels(task.task_type.value).observe(time.monotonic() - t0)
-            details = {("artifact_count" if k == "artifacts" else k): v for k, v in result.items() if k != "outcome"}
-            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3), **details)
-            return result
+        return {"outcome": "skipped", "status": "changed concurrently"}
 
-    async def _execute(self, task: Task, job_try: int) -> dict[str, Any]:
-        video = await self.deps.videos.get(task.video_id)
-        if video is None:
-            return await self._fail(task, "the video row no longer exists")
+    async def _execute(self, task: Task, video_path: str, job_try: int) -> dict[str, Any]:
         analysis = analysis_for(task.task_type)
         try:
-            response = await self.deps.ml.infer(analysis.endpoint, video.path, task.config)
+            response = await self.deps.ml.infer(analysis.endpoint, video_path, task.config)
         except MLUnavailable as exc:
             if job_try >= self.s.max_tries:
                 return await self._fail(task, f"gave up after {job_try} attempts: {exc}")

@@ -20,6 +20,10 @@ class WorkerSettings(StoreSettings):
     lease_ttl_s: int = Field(30, alias="WORKER_LEASE_TTL", ge=3)
     reconcile_interval_s: float = Field(300.0, alias="RECONCILE_INTERVAL", gt=0)
     task_alert_after_s: float = Field(3600.0, alias="TASK_ALERT_AFTER", gt=0)
+    # arq sleeps this long between polls of the queue, and takes at most ARQ_MAX_JOBS
+    # jobs per poll: with arq's default of 0.5 s a worker could never start more than
+    # 2 x ARQ_MAX_JOBS jobs a second, however fast the jobs are.
+    poll_delay_s: float = Field(0.05, alias="ARQ_POLL_DELAY", gt=0, le=10)
     health_check_interval_s: int = Field(10, alias="WORKER_HEALTH_INTERVAL", ge=1)
     metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST",
                               description="0.0.0.0 where Prometheus scrapes from another host/container")

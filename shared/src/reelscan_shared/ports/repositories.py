@@ -80,6 +80,11 @@ class TaskRepository(Protocol):
         current status does not allow it (or the task does not exist)."""
         ...
 
+    async def start(self, task_id: str, now: datetime) -> tuple[Task, str] | None:
+        """START (as ``apply``) and the video's path, in one transaction: the worker's
+        first step. None if the task cannot start (missing, finished, changed meanwhile)."""
+        ...
+
     async def complete_with_artifacts(
         self, task_id: str, artifacts: Sequence[ArtifactEnvelope], now: datetime
     ) -> bool:

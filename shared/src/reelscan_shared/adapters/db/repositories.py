@@ -194,6 +194,15 @@ class SqlTaskRepository:
         async with self._db.engine.begin() as conn:
             return await _apply_locked(conn, task_id, event, now, error)
 
+    async def start(self, task_id: str, now: datetime) -> tuple[Task, str] | None:
+        async with self._db.engine.begin() as conn:
+            started = await _apply_locked(conn, task_id, Event.START, now)
+            if started is None:
+                return None
+            # The foreign key guarantees the row (a deleted video takes its tasks with it).
+            path = (await conn.execute(select(videos.c.path).where(videos.c.video_id == started.video_id))).scalar_one()
+        return started, path
+
     async def complete_with_artifacts(
         self, task_id: str, new_artifacts: Sequence[ArtifactEnvelope], now: datetime
     ) -> bool:
