@@ -48,6 +48,7 @@ LOAD_TASKS = int(os.environ.get("BENCH_LOAD_TASKS", "100000"))
 LOAD_ARTIFACTS = int(os.environ.get("BENCH_LOAD_ARTIFACTS", "1000000"))
 MAX_JOBS = int(os.environ.get("BENCH_MAX_JOBS", "8"))
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+PHASES = os.environ.get("BENCH_PHASES", "throughput,discovery,api").split(",")  # a subset for a quick look
 ITEMS = 20
 CLIENTS = 16
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "800"))
@@ -413,15 +414,18 @@ async def main() -> None:
         bench.start()
         try:
             runs = {}
-            for n in (1, 2, 4):
+            for n in (1, 2, 4) if "throughput" in PHASES else ():
                 runs[n] = await bench.throughput(n)
                 print(json.dumps(runs[n]), flush=True)
-            found = await bench.discovery()
+            found = await bench.discovery() if "discovery" in PHASES else {}
             print(json.dumps(found), flush=True)
-            load = await bench.api_load()
+            load = await bench.api_load() if "api" in PHASES else {}
             print(json.dumps(load))
         finally:
             bench.stop()
+    if PHASES != ["throughput", "discovery", "api"]:
+        print("partial run (BENCH_PHASES): nothing saved")
+        return
     result = {
         "tasks_per_s": runs[2]["tasks_per_s"], "overhead_p50_ms": runs[2]["overhead_p50_ms"],
         "overhead_p99_ms": runs[2]["overhead_p99_ms"], "discovery_10k_s": found["discovery_s"],

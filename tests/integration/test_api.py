@@ -267,3 +267,21 @@ async def test_bad_cursors_get_400(api) -> None:
                    {"cursor": cursor, "sort": "running_time"}, {"cursor": cursor, "offset": 5}):
         response = await api.get("/tasks", params=params)
         assert response.status_code == 400 and response.json()["detail"], (params, response.text)
+
+
+async def test_list_totals_come_from_a_shared_snapshot(db, redis, migrated_url, valkey, video_dir) -> None:
+    """Changes by other processes (workers) show in `total` within TASK_TOTALS_CACHE_SECONDS;
+    the API's own writes and one video's listing are exact at once."""
+    async for client in _client(settings_for(migrated_url, valkey.url, video_dir, TASK_TOTALS_CACHE_SECONDS=0.5)):
+        await _discover(client)
+        pending = (await client.get("/tasks", params={"status": "pending"})).json()
+        assert pending["total"] == 12
+        task = pending["items"][0]
+        assert await SqlTaskRepository(db).apply(task["task_id"], Event.START, utcnow())  # as a worker would
+        assert (await client.get("/tasks", params={"status": "running"})).json()["total"] == 0  # snapshot
+        one_video = (await client.get("/tasks", params={"status": "running", "video_id": task["video_id"]})).json()
+        assert one_video["total"] == 1
+        await asyncio.sleep(0.6)
+        assert (await client.get("/tasks", params={"status": "running"})).json()["total"] == 1
+        assert (await client.post(f"/tasks/{pending['items'][1]['task_id']}/cancel")).status_code == 200
+        assert (await client.get("/tasks", params={"status": "cancelled"})).json()["total"] == 1

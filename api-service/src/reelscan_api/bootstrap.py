@@ -10,6 +10,7 @@ from arq.connections import ArqRedis
 
 from reelscan_api.discovery import Discovery
 from reelscan_api.settings import ApiSettings
+from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
 
@@ -23,6 +24,7 @@ class Container:
     artifacts: SqlArtifactRepository
     queue: ArqJobQueue
     discovery: Discovery
+    task_totals: TaskTotals
     ml_http: httpx.AsyncClient
 
     async def close(self) -> None:
@@ -38,9 +40,12 @@ def build(settings: ApiSettings) -> Container:
     timeout = settings.health_timeout_s
     pool = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout)
     queue = ArqJobQueue(pool, op_timeout=timeout + 1)
-    discovery = Discovery(settings.video_roots, videos, queue, settings.discovery_settle_s, settings.analysis_config)
+    tasks = SqlTaskRepository(db)
+    totals = TaskTotals(tasks, settings.task_totals_cache_s)
+    discovery = Discovery(settings.video_roots, videos, queue, settings.discovery_settle_s, settings.analysis_config,
+                          on_registered=totals.invalidate)
     return Container(
-        settings=settings, db=db, videos=videos, tasks=SqlTaskRepository(db), artifacts=SqlArtifactRepository(db),
-        queue=queue, discovery=discovery,
+        settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
+        queue=queue, discovery=discovery, task_totals=totals,
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

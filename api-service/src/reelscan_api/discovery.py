@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,14 @@ def build_tasks(video_id: str, overrides: dict[str, dict[str, Any]]) -> list[Tas
 
 class Discovery:
     def __init__(self, roots: list[Path], videos: VideoRepository, queue: JobQueue,
-                 settle_s: float = 1.0, analysis_config: dict[str, dict[str, Any]] | None = None) -> None:
+                 settle_s: float = 1.0, analysis_config: dict[str, dict[str, Any]] | None = None,
+                 on_registered: Callable[[], None] | None = None) -> None:
         self.roots = roots
         self.videos = videos
         self.queue = queue
         self.settle_s = settle_s
         self.analysis_config = analysis_config or {}
+        self.on_registered = on_registered  # told when new videos (and tasks) exist
         self._lock = asyncio.Lock()  # one scan at a time per process
 
     async def scan(self) -> DiscoveryReport:
@@ -131,6 +134,8 @@ class Discovery:
                           duration_ms=duration_ms, mtime=st.st_mtime, discovered_at=utcnow())
             entries.append((video, build_tasks(video.video_id, self.analysis_config)))
         inserted = await self.videos.add_many_with_tasks(entries)
+        if inserted and self.on_registered:
+            self.on_registered()
         new = [(video, tasks) for video, tasks in entries if video.video_id in inserted]
         VIDEOS_DISCOVERED.inc(len(new))
         await enqueue_all(self.queue, [task for _, tasks in new for task in tasks])

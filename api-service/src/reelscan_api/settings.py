@@ -22,6 +22,8 @@ class ApiSettings(StoreSettings):
                                     description="Bound on each dependency check of /health and /ready")
     health_cache_s: float = Field(1.0, alias="HEALTH_CACHE_SECONDS", ge=0,
                                   description="How long one /health report is served before re-checking")
+    task_totals_cache_s: float = Field(2.0, alias="TASK_TOTALS_CACHE_SECONDS", ge=0,
+                                       description="How old the task list's total may be (0 = count every time)")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
 

@@ -49,10 +49,12 @@ async def list_tasks(
             raise HTTPException(400, str(exc)) from exc
     page = await c.tasks.query(TaskQuery(status=status, task_type=task_type,
                                          video_id=str(video_id) if video_id else None,
-                                         sort=sort, order=order, limit=limit, offset=offset, after=after))
+                                         sort=sort, order=order, limit=limit, offset=offset, after=after,
+                                         with_total=video_id is not None))
+    total = page.total if page.total is not None else await c.task_totals.total(status, task_type)
     next_cursor = (cursor_codec.encode(page.items[-1], sort, order)
                    if page.more and sort in cursor_codec.CURSOR_SORTS else None)
-    return TaskListOut(items=[TaskOut.of(t) for t in page.items], total=page.total, limit=limit, offset=offset,
+    return TaskListOut(items=[TaskOut.of(t) for t in page.items], total=total, limit=limit, offset=offset,
                        next_cursor=next_cursor)
 
 
@@ -94,6 +96,7 @@ async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) ->
 async def cancel_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Mark the task CANCELLED and abort its job; 409 if it already finished."""
     task = await _apply(c, await _task(c, task_id), Event.CANCEL)
+    c.task_totals.invalidate()
     try:
         await c.queue.abort(task)
     except QueueUnavailable as exc:
@@ -110,6 +113,7 @@ async def retry_task(task_id: uuid.UUID, c: Container = Depends(container)) -> T
     task = await _task(c, task_id)
     await c.queue.ping()  # refuse (503) before changing state if the queue is down
     task = await _apply(c, task, Event.RETRY)
+    c.task_totals.invalidate()
     enqueued = await c.queue.requeue(task)
     if enqueued:
         log_enqueued(task, "retry")

@@ -28,12 +28,13 @@ class TaskQuery:
     # the previous page. Only for sort=created_at / started_at (running_time moves with
     # the clock, so a position in it is not stable).
     after: tuple[datetime | None, str] | None = None
+    with_total: bool = True  # False: skip the COUNT (the caller knows the total otherwise)
 
 
 @dataclass(frozen=True)
 class TaskPage:
     items: list[Task]
-    total: int
+    total: int | None  # None when the query asked for no total
     more: bool = False  # rows exist beyond this page
 
 

@@ -175,7 +175,7 @@ class SqlTaskRepository:
             stmt = stmt.where(self._after(key, q.after, descending))
         count = self._filtered(select(func.count()).select_from(tasks), q)
         async with self._db.engine.connect() as conn:
-            total = (await conn.execute(count)).scalar_one()
+            total = (await conn.execute(count)).scalar_one() if q.with_total else None
             rows = (await conn.execute(stmt)).mappings().all()
         return TaskPage(items=[_task(r) for r in rows[:q.limit]], total=total, more=len(rows) > q.limit)
 
