@@ -73,6 +73,23 @@ class Service:
             return ""
 
 
+def wait_for_http(url: str, services: list[Service], timeout: float = 120.0) -> None:
+    """Until ``url`` answers below 500; fails at once with its log tail if a service exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        dead = [s for s in services if not s.alive]
+        if dead:
+            raise RuntimeError(f"{dead[0].name} exited during start-up:\n{dead[0].tail()}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+        time.sleep(0.3)
+
+
 @dataclass
 class Stack:
     data_dir: Path
@@ -148,19 +165,7 @@ class Stack:
                 service.start()
 
     def _wait_for(self, url: str, services: list[Service], timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            dead = [s for s in services if not s.alive]
-            if dead:
-                raise RuntimeError(f"{dead[0].name} exited during start-up:\n{dead[0].tail()}")
-            try:
-                if httpx.get(url, timeout=2).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-            time.sleep(0.3)
+        wait_for_http(url, services, timeout)
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         services = list(self.services.values())

@@ -38,7 +38,7 @@ sys.path[:0] = [str(REPO / "dev"), str(REPO / "tests" / "bench")]
 
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
 from instant_ml import item  # noqa: E402
-from stack import Service  # noqa: E402
+from stack import Service, wait_for_http  # noqa: E402
 
 from reelscan_shared.domain.catalog import ANALYSES, GPU_QUEUE, config_for  # noqa: E402
 
@@ -96,11 +96,11 @@ class Bench:
         self.ml = Service("instant-ml", [sys.executable, str(REPO / "tests/bench/instant_ml.py"),
                                          str(self.ml_port), str(ITEMS)], self.env(), self.logs / "ml.log")
         self.ml.start()
-        wait_http(f"http://127.0.0.1:{self.ml_port}/health", self.ml)
+        wait_for_http(f"http://127.0.0.1:{self.ml_port}/health", [self.ml])
         self.api = Service("api", [sys.executable, "-m", "reelscan_api.cli", "serve"],
                            self.env(API_PORT=str(self.api_port), DISCOVERY_INTERVAL="0"), self.logs / "api.log")
         self.api.start()
-        wait_http(f"http://127.0.0.1:{self.api_port}/live", self.api)
+        wait_for_http(f"http://127.0.0.1:{self.api_port}/live", [self.api])
 
     def stop(self) -> None:
         self.api.stop()
@@ -133,7 +133,7 @@ class Bench:
         for service, _ in procs:
             service.start()
         for service, port in procs:
-            wait_http(f"http://127.0.0.1:{port}/metrics", service)
+            wait_for_http(f"http://127.0.0.1:{port}/metrics", [service])
         await asyncio.sleep(1.0)  # arq's first poll
         profilers = [profile(s, f"worker-{workers}-{i}") for i, (s, _) in enumerate(procs)] if PROFILE else []
         from arq import create_pool
@@ -272,19 +272,6 @@ def profile(service: Service, name: str) -> subprocess.Popen:
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(service.proc.pid),
                              "--duration", "6", "--rate", "250", "--format", "raw", "--nonblocking", "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_http(url: str, service: Service, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not service.alive:
-            raise RuntimeError(f"{service.name} exited:\n{service.tail()}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 async def timed(client: httpx.AsyncClient, make, n: int) -> dict[str, float]:

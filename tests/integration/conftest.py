@@ -28,6 +28,19 @@ def video_dir(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
     return d
 
 
+def wait_until_answers(url: str, proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Until ``url`` answers at all; fails at once if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            assert proc.poll() is None, f"{proc.args[0]} exited before {url} answered"
+            assert time.monotonic() < deadline, f"{url} did not answer within {timeout_s:.0f}s"
+            time.sleep(0.05)
+
+
 @contextmanager
 def running_api(**env_vars: str) -> Iterator[str]:
     """The API as a real process (``reelscan-api serve``) with these settings; yields its URL."""
@@ -37,13 +50,7 @@ def running_api(**env_vars: str) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "reelscan_api.cli", "serve"], env=env, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/openapi.json", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, "the API process exited"
-                time.sleep(0.1)
+        wait_until_answers(f"{url}/openapi.json", proc)
         yield url
     finally:
         proc.terminate()

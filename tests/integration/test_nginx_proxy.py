@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import wait_until_answers
 from embedded_servers import free_port
 from test_deployment_tools import REPO, tool
 
@@ -53,16 +54,10 @@ def nginx(api_process: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     conf.write_text(render((REPO / "nginx" / "nginx.conf").read_text(), port=port,
                            api=api_process.removeprefix("http://"), tmp=tmp))
     proc = subprocess.Popen([tool("nginx"), "-c", str(conf), "-p", str(tmp), "-e", "stderr",
-                             "-g", f"daemon off; pid {tmp}/nginx.pid;"], stderr=subprocess.PIPE, text=True)
+                             "-g", f"daemon off; pid {tmp}/nginx.pid;"])
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{url}/nginx-health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else "nginx exited"
-                time.sleep(0.05)
+        wait_until_answers(f"{url}/nginx-health", proc)
         yield Nginx(url, tmp / "access.log")
     finally:
         proc.terminate()

@@ -29,11 +29,12 @@ class TaskTotals:
         self._counts = None
 
     async def total(self, status: TaskStatus | None, task_type: TaskType | None) -> int:
-        counts = await self._fresh_counts()
+        counts = await self.counts()
         return sum(n for (kind, state), n in counts.items()
                    if (status is None or state == status.value) and (task_type is None or kind == task_type.value))
 
-    async def _fresh_counts(self) -> dict[tuple[str, str], int]:
+    async def counts(self) -> dict[tuple[str, str], int]:
+        """Tasks per (task type, status), at most ``max_age_s`` old (also the /metrics gauge)."""
         if self._counts is not None and time.monotonic() - self._taken_at < self._max_age_s:
             return self._counts
         async with self._lock:  # concurrent requests share one query

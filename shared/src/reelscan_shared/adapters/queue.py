@@ -58,6 +58,7 @@ class ArqJobQueue:
     def __init__(self, pool: ArqRedis, op_timeout: float = 3.0) -> None:
         self.pool = pool
         self._timeout = op_timeout
+        self._enqueue_if_absent = pool.register_script(ENQUEUE_IF_ABSENT)
 
     async def _bounded(self, coro):  # noqa: ANN001, ANN202
         try:
@@ -69,7 +70,6 @@ class ArqJobQueue:
         return (await self.enqueue_many([task]))[0]
 
     async def enqueue_many(self, tasks: Sequence[Task]) -> list[bool]:
-        script = self.pool.register_script(ENQUEUE_IF_ABSENT)
         created: list[bool] = []
         for start in range(0, len(tasks), ENQUEUE_BATCH):
             batch = tasks[start:start + ENQUEUE_BATCH]
@@ -78,26 +78,25 @@ class ArqJobQueue:
                 for task in batch:
                     job = serialize_job(JOB_FUNCTION, (task.task_id,), {}, None, now_ms,
                                         serializer=self.pool.job_serializer)
-                    await script(keys=[job_key_prefix + task.job_id, result_key_prefix + task.job_id, task.queue],
-                                 args=[job, expires_extra_ms, task.job_id, now_ms], client=pipe)
+                    keys = [job_key_prefix + task.job_id, result_key_prefix + task.job_id, task.queue]
+                    await self._enqueue_if_absent(keys=keys, args=[job, expires_extra_ms, task.job_id, now_ms],
+                                                  client=pipe)
                 results = await self._bounded(pipe.execute())
             created.extend(bool(r) for r in results)
         return created
 
     async def requeue(self, task: Task) -> bool:
-        async def clear_then_enqueue() -> object:
+        async def clear_finished_job() -> bool:
             # A job still queued or running keeps its id; only a finished job is cleared.
             if await self.pool.exists(in_progress_key_prefix + task.job_id):
-                return None
+                return False
             async with self.pool.pipeline(transaction=True) as pipe:
                 pipe.delete(result_key_prefix + task.job_id)
                 pipe.zrem(abort_jobs_ss, task.job_id)
                 await pipe.execute()
-            return await self.pool.enqueue_job(
-                JOB_FUNCTION, task.task_id, _job_id=task.job_id, _queue_name=task.queue
-            )
+            return True
 
-        return (await self._bounded(clear_then_enqueue())) is not None
+        return await self._bounded(clear_finished_job()) and await self.enqueue(task)
 
     async def abort(self, task: Task) -> None:
         # Job.abort(timeout=0) would wait for the result; we only need the marker set.

@@ -173,9 +173,10 @@ class SqlTaskRepository:
         stmt = self._filtered(select(tasks), q).order_by(*ordering).limit(q.limit + 1).offset(q.offset)
         if q.after is not None:
             stmt = stmt.where(self._after(key, q.after, descending))
-        count = self._filtered(select(func.count()).select_from(tasks), q)
         async with self._db.engine.connect() as conn:
-            total = (await conn.execute(count)).scalar_one() if q.with_total else None
+            total = None
+            if q.with_total:
+                total = (await conn.execute(self._filtered(select(func.count()).select_from(tasks), q))).scalar_one()
             rows = (await conn.execute(stmt)).mappings().all()
         return TaskPage(items=[_task(r) for r in rows[:q.limit]], total=total, more=len(rows) > q.limit)
 
