@@ -102,6 +102,7 @@ class HealthMonitor:
         self._report: dict[str, Any] | None = None
         self._at = 0.0
         self._refreshing: asyncio.Task[None] | None = None
+        self._counts_at = 0.0
 
     async def report(self) -> dict[str, Any]:
         if self._report is None or self.ttl_s == 0:
@@ -119,11 +120,14 @@ class HealthMonitor:
         if self._refreshing is not None:
             self._refreshing.cancel()
 
-    async def refresh_metrics(self) -> None:
-        """Task counts (the task list's shared snapshot) and queue depths for /metrics."""
+    async def refresh_metrics(self, max_age_s: float = 5.0) -> None:
+        """Task counts and queue depths for /metrics (a GROUP BY at most every few seconds)."""
+        if time.monotonic() - self._counts_at < max_age_s:
+            return
+        self._counts_at = time.monotonic()
         t = self.c.settings.health_timeout_s
         try:
-            counts = await asyncio.wait_for(self.c.task_totals.counts(), t)
+            counts = await asyncio.wait_for(self.c.tasks.type_status_counts(), t)
         except Exception:  # noqa: BLE001 - the gauges keep their last values; /health says why
             counts = None
         if counts is not None:

@@ -34,7 +34,7 @@ class TaskTotals:
                    if (status is None or state == status.value) and (task_type is None or kind == task_type.value))
 
     async def counts(self) -> dict[tuple[str, str], int]:
-        """Tasks per (task type, status), at most ``max_age_s`` old (also the /metrics gauge)."""
+        """Tasks per (task type, status), at most ``max_age_s`` old."""
         if self._counts is not None and time.monotonic() - self._taken_at < self._max_age_s:
             return self._counts
         async with self._lock:  # concurrent requests share one query
