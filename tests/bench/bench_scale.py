@@ -344,7 +344,7 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
         created = start + timedelta(seconds=i * 2)
         status = rng.choice(statuses)
         started = created + timedelta(seconds=rng.randrange(1, 600)) if status != "pending" else None
-        done = started + timedelta(seconds=rng.randrange(1, 300)) if status in ("completed", "failed") else None
+        done = started + timedelta(seconds=rng.randrange(1, 300)) if started and status != "running" else None
         task_id = str(uuid.uuid4())
         task_type = TYPES[i % 6]
         task_rows.append((task_id, video_ids[i // 6], task_type, status, GPU_QUEUE, "{}", 1,

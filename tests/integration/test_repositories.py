@@ -76,7 +76,8 @@ async def test_completion_replaces_artifacts_atomically(db) -> None:
     from sqlalchemy import text
 
     async with db.engine.begin() as conn:
-        await conn.execute(text("UPDATE tasks SET status='running' WHERE task_id=:t"), {"t": t.task_id})
+        await conn.execute(text("UPDATE tasks SET status='running', completed_at=NULL WHERE task_id=:t"),
+                           {"t": t.task_id})
     assert await repo.complete_with_artifacts(t.task_id, build_envelopes(started, response()), utcnow())
     page = await artifacts.query(ArtifactQuery(video_id=v.video_id))
     assert page.total == 2
@@ -113,3 +114,18 @@ async def test_unknown_ids_are_none(db) -> None:
     assert await SqlTaskRepository(db).get(task().task_id) is None
     assert await SqlTaskRepository(db).apply(task().task_id, Event.CANCEL, utcnow()) is None
     assert await SqlVideoRepository(db).get(video().video_id) is None
+
+
+async def test_the_database_refuses_timestamps_that_contradict_the_status(db) -> None:
+    """The task list reads pending = never started, finished = has an end (task_listing.py);
+    the CHECK constraints keep a hand-made UPDATE from breaking that."""
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    _, tasks = await _video_with_tasks(db)
+    for bad in ("status='running'", "status='completed', started_at=now()", "started_at=now()",
+                "status='failed', started_at=now(), completed_at=NULL"):
+        with pytest.raises(IntegrityError, match="ck_tasks_"):
+            async with db.engine.begin() as conn:
+                await conn.execute(text(f"UPDATE tasks SET {bad} WHERE task_id=:t"), {"t": tasks[0].task_id})

@@ -34,7 +34,7 @@ class Container:
 
 
 def build(settings: ApiSettings) -> Container:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     videos = SqlVideoRepository(db)
     # Built without a ping so the API starts (and reports "unhealthy") while Valkey is down.
     timeout = settings.health_timeout_s

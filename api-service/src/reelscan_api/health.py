@@ -39,7 +39,7 @@ def head_revision() -> str | None:
 
 async def _schema(c: Container) -> str:
     """``current`` when the database is at the code's migration head."""
-    async with c.db.engine.connect() as conn:
+    async with c.db.reads.connect() as conn:
         applied = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
     return "current" if applied == head_revision() else f"behind: at {applied}, code needs {head_revision()}"
 

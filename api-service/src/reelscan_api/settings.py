@@ -24,6 +24,10 @@ class ApiSettings(StoreSettings):
                                   description="How long one /health report is served before re-checking")
     task_totals_cache_s: float = Field(2.0, alias="TASK_TOTALS_CACHE_SECONDS", ge=0,
                                        description="How old the task list's total may be (0 = count every time)")
+    database_pool_size: int = Field(
+        16, alias="DATABASE_POOL_SIZE", ge=1,
+        description="PostgreSQL connections the API keeps open; size it to the concurrent requests "
+                    "you expect (a request beyond it borrows a short-lived extra connection)")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
 

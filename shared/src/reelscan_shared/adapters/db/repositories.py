@@ -11,11 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from reelscan_shared.adapters.db import task_listing
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.tables import artifacts, tasks, videos
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
@@ -101,12 +102,12 @@ class SqlVideoRepository:
         self._db = db
 
     async def get(self, video_id: str) -> Video | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             row = (await conn.execute(select(videos).where(videos.c.video_id == video_id))).mappings().first()
         return _video(row) if row else None
 
     async def list(self, limit: int, offset: int) -> tuple[list[Video], int]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             total = (await conn.execute(select(func.count()).select_from(videos))).scalar_one()
             rows = (await conn.execute(
                 select(videos).order_by(videos.c.discovered_at.desc(), videos.c.video_id).limit(limit).offset(offset)
@@ -114,7 +115,7 @@ class SqlVideoRepository:
         return [_video(r) for r in rows], total
 
     async def known_paths(self) -> set[str]:
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             return set((await conn.execute(select(videos.c.path))).scalars().all())
 
     async def add_with_tasks(self, video: Video, new_tasks: Sequence[Task]) -> bool:
@@ -145,51 +146,15 @@ class SqlTaskRepository:
         self._db = db
 
     async def get(self, task_id: str) -> Task | None:
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id))).mappings().first()
         return _task(row) if row else None
 
-    @staticmethod
-    def _filtered(stmt: Select, q: TaskQuery) -> Select:
-        if q.status is not None:
-            stmt = stmt.where(tasks.c.status == q.status.value)
-        if q.task_type is not None:
-            stmt = stmt.where(tasks.c.task_type == q.task_type.value)
-        if q.video_id is not None:
-            stmt = stmt.where(tasks.c.video_id == q.video_id)
-        return stmt
-
     async def query(self, q: TaskQuery) -> TaskPage:
-        descending = q.order == "desc"
-        if q.sort == "running_time":
-            # Finished tasks ran completed-started; running ones have run until now.
-            key = func.coalesce(tasks.c.completed_at, func.now()) - tasks.c.started_at
-        else:
-            key = tasks.c[q.sort]
-        # The task id breaks ties in the same direction, so (key, task_id) is a total
-        # order that a cursor can resume from with one row comparison.
-        ordering = ((key.desc().nulls_last(), tasks.c.task_id.desc()) if descending
-                    else (key.asc().nulls_last(), tasks.c.task_id.asc()))
-        stmt = self._filtered(select(tasks), q).order_by(*ordering).limit(q.limit + 1).offset(q.offset)
-        if q.after is not None:
-            stmt = stmt.where(self._after(key, q.after, descending))
-        async with self._db.engine.connect() as conn:
-            total = None
-            if q.with_total:
-                total = (await conn.execute(self._filtered(select(func.count()).select_from(tasks), q))).scalar_one()
-            rows = (await conn.execute(stmt)).mappings().all()
+        async with self._db.reads.connect() as conn:
+            total = (await conn.execute(task_listing.count_statement(q))).scalar_one() if q.with_total else None
+            rows = (await conn.execute(task_listing.page_statement(q))).mappings().all()
         return TaskPage(items=[_task(r) for r in rows[:q.limit]], total=total, more=len(rows) > q.limit)
-
-    @staticmethod
-    def _after(key: Any, position: tuple[datetime | None, str], descending: bool) -> Any:
-        """Rows after ``position`` in (key NULLS LAST, task_id) order."""
-        value, last_id = position
-        beyond_id = tasks.c.task_id < last_id if descending else tasks.c.task_id > last_id
-        if value is None:  # already among the NULLs, which come last
-            return and_(key.is_(None), beyond_id)
-        row = tuple_(key, tasks.c.task_id)
-        at = tuple_(literal(value, key.type), literal(last_id, tasks.c.task_id.type))
-        return or_(row < at if descending else row > at, key.is_(None))
 
     async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
         async with self._db.engine.begin() as conn:
@@ -221,7 +186,7 @@ class SqlTaskRepository:
         stmt = select(tasks.c.status, func.count()).group_by(tasks.c.status)
         if video_id is not None:
             stmt = stmt.where(tasks.c.video_id == video_id)
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         counts = dict.fromkeys(TaskStatus, 0)
         counts.update({TaskStatus(status): n for status, n in rows})
@@ -230,18 +195,18 @@ class SqlTaskRepository:
     async def type_status_counts(self) -> dict[tuple[str, str], int]:
         """Tasks per (task type, status): the numbers behind the ``reelscan_tasks`` gauge."""
         stmt = select(tasks.c.task_type, tasks.c.status, func.count()).group_by(tasks.c.task_type, tasks.c.status)
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             return {(task_type, status): n for task_type, status, n in (await conn.execute(stmt)).all()}
 
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]:
         stmt = select(tasks).where(tasks.c.status == status.value).order_by(tasks.c.created_at).limit(limit)
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         return [_task(r) for r in rows]
 
     async def artifact_count(self, task_id: str) -> int:
         stmt = select(func.count()).select_from(artifacts).where(artifacts.c.task_id == task_id)
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             return (await conn.execute(stmt)).scalar_one()
 
 
@@ -262,7 +227,7 @@ class SqlArtifactRepository:
         stmt = (select(artifacts).where(where)
                 .order_by(artifacts.c.artifact_type, artifacts.c.span_start_ms, artifacts.c.artifact_id)
                 .limit(q.limit).offset(q.offset))
-        async with self._db.engine.connect() as conn:
+        async with self._db.reads.connect() as conn:
             total = (await conn.execute(select(func.count()).select_from(artifacts).where(where))).scalar_one()
             rows = (await conn.execute(stmt)).mappings().all()
         return ArtifactPage(items=[_artifact(r) for r in rows], total=total)
