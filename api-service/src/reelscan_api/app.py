@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from reelscan_api import bootstrap
@@ -82,9 +84,23 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
+SCAN_ROUND_KEY = "reelscan:discovery-round"
+
+
 async def _scan_then_loop(container: bootstrap.Container, interval: float) -> None:
     try:
         await container.discovery.scan()
     except Exception:  # e.g. the database is still starting; the loop retries
         log.exception("discovery_scan_failed")
-    await container.discovery.run_forever(interval)
+
+    async def claim_round() -> bool:
+        """One periodic scan per interval across all API processes (API_WORKERS, replicas):
+        the first to set the key, which expires before the next round, scans. Scans are
+        idempotent, so with Valkey down every process scans rather than none."""
+        try:
+            return bool(await container.redis.set(SCAN_ROUND_KEY, str(os.getpid()), nx=True,
+                                                  px=max(1, int(interval * 900))))
+        except (RedisError, OSError):
+            return True
+
+    await container.discovery.run_forever(interval, claim_round)

@@ -23,6 +23,7 @@ class Container:
     tasks: SqlTaskRepository
     artifacts: SqlArtifactRepository
     queue: ArqJobQueue
+    redis: ArqRedis  # the queue's connection pool, also for the discovery round key
     discovery: Discovery
     task_totals: TaskTotals
     ml_http: httpx.AsyncClient
@@ -46,6 +47,6 @@ def build(settings: ApiSettings) -> Container:
                           on_registered=totals.invalidate)
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
-        queue=queue, discovery=discovery, task_totals=totals,
+        queue=queue, redis=pool, discovery=discovery, task_totals=totals,
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

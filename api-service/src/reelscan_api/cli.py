@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 
 from reelscan_api.settings import ApiSettings
 
@@ -21,10 +23,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    from reelscan_api.app import create_app
+    options = {"host": settings.api_host, "port": settings.api_port, "log_config": None, "access_log": False,
+               "timeout_graceful_shutdown": 10}
+    if settings.api_workers == 1:
+        from reelscan_api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_config=None, access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Several processes share the port; each builds its app from the same environment.
+    # Their Prometheus metrics meet in a shared directory so /metrics, answered by any
+    # one of them, reports the sum (prometheus-client's multiprocess mode).
+    with tempfile.TemporaryDirectory(prefix="reelscan-api-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        uvicorn.run("reelscan_api.app:create_app", factory=True, workers=settings.api_workers, **options)
 
 
 if __name__ == "__main__":

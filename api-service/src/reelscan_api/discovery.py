@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,11 +143,13 @@ class Discovery:
             log.info("video_discovered", video_id=video.video_id, path=video.path, tasks=len(tasks))
             report.created.append({"video_id": video.video_id, "path": video.path})
 
-    async def run_forever(self, interval_s: float) -> None:
-        """Periodic scans; errors are logged and the loop carries on."""
+    async def run_forever(self, interval_s: float, claim: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Periodic scans; errors are logged and the loop carries on. With ``claim``, a
+        round is skipped when it answers False (another API process has this round)."""
         while True:
             await asyncio.sleep(interval_s)
             try:
-                await self.scan()
+                if claim is None or await claim():
+                    await self.scan()
             except Exception:  # a failed scan must not stop future scans
                 log.exception("discovery_scan_failed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy import text
 from reelscan_api.bootstrap import Container
 from reelscan_api.migrations.runner import alembic_config
 from reelscan_shared.domain.catalog import QUEUES
+from reelscan_shared.domain.tasks import TaskStatus, TaskType
 from reelscan_shared.metrics import QUEUE_DEPTH, TASKS_BY_STATUS
 
 
@@ -131,9 +133,10 @@ class HealthMonitor:
         except Exception:  # noqa: BLE001 - the gauges keep their last values; /health says why
             counts = None
         if counts is not None:
-            TASKS_BY_STATUS.clear()
-            for (task_type, status), n in counts.items():
-                TASKS_BY_STATUS.labels(task_type, status).set(n)
+            # Every pair, zeros included (not clear() + set: series stay continuous, and
+            # clear() does not exist in the multiprocess mode API_WORKERS > 1 uses).
+            for pair in itertools.product([t.value for t in TaskType], [s.value for s in TaskStatus]):
+                TASKS_BY_STATUS.labels(*pair).set(counts.get(pair, 0))
         for q, info in (await self.report())["queues"].items():
             if info["depth"] is not None:
                 QUEUE_DEPTH.labels(q).set(info["depth"])

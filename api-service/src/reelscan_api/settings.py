@@ -11,6 +11,8 @@ from reelscan_shared.settings import StoreSettings
 class ApiSettings(StoreSettings):
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
+    api_workers: int = Field(1, alias="API_WORKERS", ge=1,
+                             description="API processes behind the one port (uvicorn workers); one per core")
     discovery_interval: float = Field(30.0, alias="DISCOVERY_INTERVAL", ge=0,
                                       description="Seconds between scans; 0 disables the periodic scan")
     discovery_settle_s: float = Field(

@@ -4,7 +4,9 @@ Names follow Prometheus conventions (``reelscan_…_seconds``, ``…_total``); e
 has a bounded set of values (task types, statuses, queues, route templates).
 """
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 
 TASKS_FINISHED = Counter(
     "reelscan_tasks_finished_total", "Tasks that reached a final state in this process",
@@ -41,8 +43,12 @@ HTTP_LATENCY = Histogram(
     "reelscan_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-TASKS_BY_STATUS = Gauge("reelscan_tasks", "Tasks in the database by type and status", ["task_type", "status"])
-QUEUE_DEPTH = Gauge("reelscan_queue_depth", "Jobs waiting in each Valkey queue", ["queue"])
+# Read from the database / Valkey by whichever API process answers /metrics: with
+# several processes (API_WORKERS) the most recent reading is the true one.
+TASKS_BY_STATUS = Gauge("reelscan_tasks", "Tasks in the database by type and status", ["task_type", "status"],
+                        multiprocess_mode="mostrecent")
+QUEUE_DEPTH = Gauge("reelscan_queue_depth", "Jobs waiting in each Valkey queue", ["queue"],
+                    multiprocess_mode="mostrecent")
 
 # worker-service
 JOBS = Counter(
@@ -57,3 +63,13 @@ MODELS_LOADED = Gauge("reelscan_ml_models_loaded", "1 when the analysis's model 
 GPU_UTILIZATION = Gauge("reelscan_gpu_utilization_ratio", "GPU busy fraction (NVML)", ["gpu"])
 GPU_MEMORY_USED = Gauge("reelscan_gpu_memory_used_bytes", "GPU memory in use (NVML)", ["gpu"])
 GPU_MEMORY_TOTAL = Gauge("reelscan_gpu_memory_total_bytes", "GPU memory (NVML)", ["gpu"])
+
+
+def metrics_registry() -> CollectorRegistry:
+    """What /metrics exposes: this process's metrics or, when PROMETHEUS_MULTIPROC_DIR is
+    set (the API runs several processes), those of all of them merged."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry

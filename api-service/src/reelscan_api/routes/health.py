@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelscan_api.health import HealthMonitor
 from reelscan_api.schemas import HealthOut, ReadyOut
+from reelscan_shared.metrics import metrics_registry
 
 router = APIRouter(tags=["operations"])
 
@@ -39,4 +40,4 @@ async def live() -> dict[str, str]:
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     await _monitor(request).refresh_metrics()
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(metrics_registry()), media_type=CONTENT_TYPE_LATEST)

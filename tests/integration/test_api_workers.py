@@ -1,0 +1,35 @@
+"""API_WORKERS > 1: several real API processes behind one port, one /metrics for all."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import httpx
+from conftest import running_api
+
+
+def _metrics_dirs() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("reelscan-api-metrics-*"))
+
+
+def _requests_to(metrics: str, route: str) -> float:
+    pattern = rf'^reelscan_http_requests_total\{{method="GET",route="{re.escape(route)}",status="200"\}} (\S+)$'
+    return sum(float(v) for v in re.findall(pattern, metrics, re.M))
+
+
+def test_two_processes_share_the_port_and_one_metrics_view(migrated_url, valkey, tmp_path) -> None:
+    before = _metrics_dirs()
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(tmp_path),
+                     API_WORKERS="2") as url:
+        # A fresh connection per request, so the kernel hands them to both processes.
+        for _ in range(40):
+            assert httpx.get(f"{url}/tasks", params={"limit": 1}).status_code == 200
+        (metrics_dir,) = _metrics_dirs() - before
+        served_by = list(metrics_dir.glob("histogram_*.db"))  # one file per process that served
+        assert len(served_by) == 2, served_by
+        # Whichever process answers /metrics, it counts the requests both of them served.
+        counts = {_requests_to(httpx.get(f"{url}/metrics").text, "/tasks") for _ in range(8)}
+        assert counts == {40.0}, counts
+    assert _metrics_dirs() == before, "the shared metrics directory is removed on exit"
