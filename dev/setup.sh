@@ -28,12 +28,14 @@ fi
 #   nginx           runs nginx/nginx.conf in front of the API (nginx -t, proxy tests)
 #   docker-compose  validates docker-compose.yml against the compose specification
 #   prometheus      for promtool: checks Prometheus' config, alerts and dashboard queries
+#   wrk             the HTTP load generator of make bench-scale (16 clients, little CPU)
 missing=()
 has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
 has espeak-ng || has espeak || missing+=(espeak-ng)
 has nginx || missing+=(nginx)
 has docker-compose || missing+=(docker-compose)
 has promtool || missing+=(prometheus)
+has wrk || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "==> installing ${missing[*]} (apt)"

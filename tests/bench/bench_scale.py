@@ -9,7 +9,8 @@
    all 60,000 tasks exist and are enqueued; then a re-scan of the unchanged library.
 3. API under load: 100,000 tasks and 1,000,000 artifacts (bulk-loaded with COPY), then
    `GET /tasks` (filtered, sorted, limit 50) and `GET /videos/{id}/artifacts` (by type
-   over a time range) from 16 concurrent clients; also a deep page by offset and by cursor.
+   over a time range) from 16 concurrent keep-alive clients (wrk), BENCH_SECONDS each;
+   also a deep page by offset and by cursor. The API runs BENCH_API_WORKERS processes.
 4. Peak RSS (VmHWM) of the api and worker processes.
 
 Writes ${BENCH_OUT:-.bench}/scale.json and prints a table. Sizes can be lowered for a
@@ -22,6 +23,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,7 +53,8 @@ PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 PHASES = os.environ.get("BENCH_PHASES", "throughput,discovery,api").split(",")  # a subset for a quick look
 ITEMS = 20
 CLIENTS = 16
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "800"))
+WRK_SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))  # per API load phase
+API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))  # API_WORKERS of the API under test
 TYPES = [a.task_type.value for a in ANALYSES.values()]
 ARTIFACT_OF = {a.task_type.value: a.artifact_type for a in ANALYSES.values()}
 
@@ -62,12 +65,17 @@ def pct(values: list[float], q: float) -> float:
 
 
 def peak_rss_mb(service: Service) -> float:
-    """VmHWM: the process's peak resident set since it started."""
+    """VmHWM, the peak resident set since start, of the service's largest process (the
+    API with API_WORKERS > 1 is a supervisor and its worker processes)."""
+    import psutil
+
     assert service.proc is not None
-    for line in Path(f"/proc/{service.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    peaks = []
+    for proc in [psutil.Process(service.proc.pid), *psutil.Process(service.proc.pid).children(recursive=True)]:
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(round(int(line.split()[1]) / 1024, 1))
+    return max(peaks, default=0.0)
 
 
 class Bench:
@@ -98,15 +106,22 @@ class Bench:
         self.ml.start()
         wait_for_http(f"http://127.0.0.1:{self.ml_port}/health", [self.ml])
         self.api = Service("api", [sys.executable, "-m", "reelscan_api.cli", "serve"],
-                           self.env(API_PORT=str(self.api_port), DISCOVERY_INTERVAL="0"), self.logs / "api.log")
+                           self.env(API_PORT=str(self.api_port), DISCOVERY_INTERVAL="0",
+                                    API_WORKERS=str(API_WORKERS)), self.logs / "api.log")
         self.api.start()
         wait_for_http(f"http://127.0.0.1:{self.api_port}/live", [self.api])
 
     def stop(self) -> None:
-        self.api.stop()
-        self.ml.stop()
-        self.valkey.stop()
-        self.pg.stop()
+        """Stop whatever started, each on its own: one failing stop must not leave the
+        others (an orphaned valkey-server or postgres) running."""
+        for name in ("api", "ml", "valkey", "pg"):
+            server = getattr(self, name, None)
+            if server is None:
+                continue
+            try:
+                server.stop()
+            except Exception as exc:  # noqa: BLE001 - report and go on with the rest
+                print(f"stopping {name} failed: {exc!r}", file=sys.stderr)
 
     async def reset(self) -> None:
         conn = await asyncpg.connect(self.pg.url)
@@ -132,41 +147,44 @@ class Bench:
                                   self.logs / f"worker-{workers}-{i}.log"), port))
         for service, _ in procs:
             service.start()
-        for service, port in procs:
-            wait_for_http(f"http://127.0.0.1:{port}/metrics", [service])
-        await asyncio.sleep(1.0)  # arq's first poll
-        profilers = [profile(s, f"worker-{workers}-{i}") for i, (s, _) in enumerate(procs)] if PROFILE else []
-        from arq import create_pool
+        try:
+            for service, port in procs:
+                wait_for_http(f"http://127.0.0.1:{port}/metrics", [service])
+            await asyncio.sleep(1.0)  # arq's first poll
+            profilers = [profile(s, f"worker-{workers}-{i}") for i, (s, _) in enumerate(procs)] if PROFILE else []
+            from arq import create_pool
 
-        from reelscan_shared.adapters.queue import ArqJobQueue, redis_settings
+            from reelscan_shared.adapters.queue import ArqJobQueue, redis_settings
 
-        pool = await create_pool(redis_settings(self.valkey.url))
-        conn = await asyncpg.connect(self.pg.url)
-        cpu_before = cpu_by_process()
-        t0 = time.monotonic()
-        await ArqJobQueue(pool).enqueue_many(tasks)
-        while True:
-            done = await conn.fetchval("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed')")
-            if done >= len(tasks):
-                break
-            if time.monotonic() - t0 > 600:
-                raise RuntimeError(f"only {done}/{len(tasks)} tasks finished in 600 s")
-            await asyncio.sleep(0.05)
-        wall = time.monotonic() - t0
-        cpu_after = cpu_by_process()
-        cpu_ms_per_task = {k: round((cpu_after.get(k, 0) - cpu_before.get(k, 0)) * 1000 / len(tasks), 2)
-                           for k in cpu_after}
-        for profiler in profilers:
-            profiler.wait()
-        rows = await conn.fetch("SELECT status, attempts, EXTRACT(EPOCH FROM completed_at - started_at) * 1000 AS ms"
-                                " FROM tasks")
-        artifacts = await conn.fetchval("SELECT count(*) FROM artifacts")
-        await conn.close()
-        await pool.aclose()
-        for service, _ in procs:
-            self.rss[f"worker ({workers} procs)"] = max(self.rss.get(f"worker ({workers} procs)", 0),
-                                                        peak_rss_mb(service))
-            service.stop()
+            pool = await create_pool(redis_settings(self.valkey.url))
+            conn = await asyncpg.connect(self.pg.url)
+            cpu_before = cpu_by_process()
+            t0 = time.monotonic()
+            await ArqJobQueue(pool).enqueue_many(tasks)
+            while True:
+                done = await conn.fetchval("SELECT count(*) FROM tasks WHERE status IN ('completed', 'failed')")
+                if done >= len(tasks):
+                    break
+                if time.monotonic() - t0 > 600:
+                    raise RuntimeError(f"only {done}/{len(tasks)} tasks finished in 600 s")
+                await asyncio.sleep(0.05)
+            wall = time.monotonic() - t0
+            cpu_after = cpu_by_process()
+            cpu_ms_per_task = {k: round((cpu_after.get(k, 0) - cpu_before.get(k, 0)) * 1000 / len(tasks), 2)
+                               for k in cpu_after}
+            for profiler in profilers:
+                profiler.wait()
+            rows = await conn.fetch("SELECT status, attempts,"
+                                    " EXTRACT(EPOCH FROM completed_at - started_at) * 1000 AS ms FROM tasks")
+            artifacts = await conn.fetchval("SELECT count(*) FROM artifacts")
+            await conn.close()
+            await pool.aclose()
+            for service, _ in procs:
+                self.rss[f"worker ({workers} procs)"] = max(self.rss.get(f"worker ({workers} procs)", 0),
+                                                            peak_rss_mb(service))
+        finally:  # whatever happened, no worker outlives its run
+            for service, _ in procs:
+                service.stop()
         stats = httpx.get(f"http://127.0.0.1:{self.ml_port}/stats").json()
         completed = sum(r["status"] == "completed" for r in rows)
         assert completed == len(tasks), f"{len(tasks) - completed} tasks did not complete"
@@ -215,37 +233,69 @@ class Bench:
         video_ids = await bulk_load(self.pg.url, LOAD_TASKS, LOAD_ARTIFACTS)
         load_s = time.monotonic() - t0
         base = f"http://127.0.0.1:{self.api_port}"
-        rng = random.Random(7)
-
-        def task_query() -> tuple[str, dict]:
-            params = {"status": rng.choice(["completed", "failed", "pending", "running"]),
-                      "sort": rng.choice(["created_at", "started_at", "running_time"]),
-                      "order": rng.choice(["asc", "desc"]), "limit": 50}
-            if rng.random() < 0.5:
-                params["task_type"] = rng.choice(TYPES)
-            return "/tasks", params
-
-        def artifact_query() -> tuple[str, dict]:
-            start = rng.randrange(0, 50_000)
-            return (f"/videos/{rng.choice(video_ids)}/artifacts",
-                    {"artifact_type": rng.choice(list(ARTIFACT_OF.values())), "from_ms": start,
-                     "to_ms": start + 30_000})
-
+        ids_file = self.root / "video_ids.txt"
+        ids_file.write_text("\n".join(video_ids) + "\n")
+        lua_list = ", ".join  # Lua table literals from Python lists
+        task_query = f"""
+local statuses = {{{lua_list(f'"{s}"' for s in ("completed", "failed", "pending", "running"))}}}
+local sorts = {{"created_at", "started_at", "running_time"}}
+local orders = {{"asc", "desc"}}
+local types = {{{lua_list(f'"{t}"' for t in TYPES)}}}
+request = function()
+  local path = "/tasks?limit=50&status=" .. statuses[math.random(#statuses)] .. "&sort=" ..
+    sorts[math.random(#sorts)] .. "&order=" .. orders[math.random(#orders)]
+  if math.random() < 0.5 then path = path .. "&task_type=" .. types[math.random(#types)] end
+  return wrk.format("GET", path)
+end
+"""
+        artifact_query = f"""
+local videos = {{}}
+for line in io.lines("{ids_file}") do videos[#videos + 1] = line end
+local types = {{{lua_list(f'"{t}"' for t in ARTIFACT_OF.values())}}}
+request = function()
+  local from = math.random(0, 49999)
+  return wrk.format("GET", "/videos/" .. videos[math.random(#videos)] .. "/artifacts?artifact_type=" ..
+    types[math.random(#types)] .. "&from_ms=" .. from .. "&to_ms=" .. (from + 30000))
+end
+"""
         results = {}
-        async with httpx.AsyncClient(base_url=base, timeout=30,
-                                     limits=httpx.Limits(max_connections=CLIENTS)) as client:
-            await timed(client, task_query, 50)  # warm the pool and the caches
-            results["tasks"] = await timed(client, task_query, REQUESTS)
-            results["artifacts"] = await timed(client, artifact_query, REQUESTS)
-            deep = LOAD_TASKS // 2
-            results["tasks_deep_offset"] = await timed(
-                client, lambda: ("/tasks", {"limit": 50, "offset": deep}), 100)
+        wrk(base, task_query, 3, self.root)  # warm the pools and PostgreSQL's caches
+        results["tasks"] = wrk(base, task_query, WRK_SECONDS, self.root)
+        results["artifacts"] = wrk(base, artifact_query, WRK_SECONDS, self.root)
+        deep = LOAD_TASKS // 2
+        fixed = 'request = function() return wrk.format("GET", "{}") end'
+        results["tasks_deep_offset"] = wrk(base, fixed.format(f"/tasks?limit=50&offset={deep}"), 5, self.root)
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             cursor = await cursor_at(client, deep)
-            results["tasks_deep_cursor"] = await timed(
-                client, lambda: ("/tasks", {"limit": 50, "cursor": cursor}), 100)
+        results["tasks_deep_cursor"] = wrk(base, fixed.format(f"/tasks?limit=50&cursor={cursor}"), 5, self.root)
         self.rss["api (load)"] = peak_rss_mb(self.api)
         return {"tasks": LOAD_TASKS, "artifacts": LOAD_ARTIFACTS, "bulk_load_s": round(load_s, 1), **{
             f"{name}_{k}": v for name, r in results.items() for k, v in r.items()}}
+
+
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  io.write(string.format('WRK {"requests": %d, "non_2xx": %d, "socket_errors": %d, "rps": %.1f, ' ..
+    '"p50_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f}\\n', summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
+
+
+def wrk(base: str, script: str, seconds: int, workdir: Path) -> dict[str, float]:
+    """CLIENTS keep-alive connections for ``seconds`` (wrk, a C load generator: a Python
+    client here took 40% of the two cores the API and PostgreSQL need); latency percentiles."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: run dev/setup.sh (or apt-get install wrk)")
+    path = workdir / "load.lua"
+    path.write_text(script + WRK_REPORT)
+    out = subprocess.run(["wrk", "-t1", f"-c{CLIENTS}", f"-d{seconds}s", "-s", str(path), base],
+                         capture_output=True, text=True, check=True).stdout
+    result = json.loads(next(line[4:] for line in out.splitlines() if line.startswith("WRK ")))
+    assert result.pop("non_2xx") == 0 and result.pop("socket_errors") == 0, f"requests failed: {out}"
+    return result
 
 
 def cpu_by_process() -> dict[str, float]:
@@ -272,26 +322,6 @@ def profile(service: Service, name: str) -> subprocess.Popen:
     return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(service.proc.pid),
                              "--duration", "6", "--rate", "250", "--format", "raw", "--nonblocking", "-o", str(out)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-async def timed(client: httpx.AsyncClient, make, n: int) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    queue = list(range(n))
-
-    async def one_client() -> None:
-        nonlocal errors
-        while queue:
-            queue.pop()
-            path, params = make()
-            t0 = time.perf_counter()
-            resp = await client.get(path, params=params)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            errors += resp.status_code != 200
-
-    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
-    assert errors == 0, f"{errors} requests failed"
-    return {"p50_ms": pct(latencies, 50), "p95_ms": pct(latencies, 95), "p99_ms": pct(latencies, 99)}
 
 
 async def cursor_at(client: httpx.AsyncClient, depth: int) -> str:
@@ -398,8 +428,8 @@ def table(result: dict) -> str:
 async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reelscan-scale-") as tmp:
         bench = Bench(Path(tmp))
-        bench.start()
         try:
+            bench.start()
             runs = {}
             for n in (1, 2, 4) if "throughput" in PHASES else ():
                 runs[n] = await bench.throughput(n)
@@ -422,7 +452,8 @@ async def main() -> None:
         "scaling_4_vs_1": round(runs[4]["tasks_per_s"] / runs[1]["tasks_per_s"], 2),
         "peak_rss_mb": max(bench.rss.values()),
         "details": {"runs": list(runs.values()), "discovery": found, "api_load": load, "rss_mb": bench.rss,
-                    "max_jobs_per_worker": MAX_JOBS, "items_per_task": ITEMS, "cpus": os.cpu_count(),
+                    "max_jobs_per_worker": MAX_JOBS, "api_workers": API_WORKERS, "http_clients": CLIENTS,
+                    "items_per_task": ITEMS, "cpus": os.cpu_count(),
                     "measured_at": datetime.now(UTC).isoformat(timespec="seconds")},
     }
     out = Path(os.environ.get("BENCH_OUT", REPO / ".bench"))
