@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
 from pathlib import Path
@@ -33,3 +34,17 @@ def test_two_processes_share_the_port_and_one_metrics_view(migrated_url, valkey,
         counts = {_requests_to(httpx.get(f"{url}/metrics").text, "/tasks") for _ in range(8)}
         assert counts == {40.0}, counts
     assert _metrics_dirs() == before, "the shared metrics directory is removed on exit"
+
+
+async def test_one_periodic_scan_per_round_across_processes(redis) -> None:
+    from redis.asyncio import Redis
+
+    from reelscan_api.app import claim_scan_round
+
+    claims = [await claim_scan_round(redis, 0.3) for _ in range(3)]  # three processes, one round
+    assert claims == [True, False, False]
+    await asyncio.sleep(0.35)  # the next round
+    assert await claim_scan_round(redis, 0.3)
+    down = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2)
+    assert await claim_scan_round(down, 0.3), "with Valkey down every process scans"
+    await down.aclose()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -87,20 +88,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 SCAN_ROUND_KEY = "reelscan:discovery-round"
 
 
+async def claim_scan_round(redis: Redis, interval: float) -> bool:
+    """One periodic scan per interval across all API processes (API_WORKERS, replicas):
+    the first to set the key, which expires before the next round, scans. Scans are
+    idempotent, so with Valkey down every process scans rather than none."""
+    try:
+        return bool(await redis.set(SCAN_ROUND_KEY, str(os.getpid()), nx=True, px=max(1, int(interval * 900))))
+    except (RedisError, OSError):
+        return True
+
+
 async def _scan_then_loop(container: bootstrap.Container, interval: float) -> None:
     try:
         await container.discovery.scan()
     except Exception:  # e.g. the database is still starting; the loop retries
         log.exception("discovery_scan_failed")
-
-    async def claim_round() -> bool:
-        """One periodic scan per interval across all API processes (API_WORKERS, replicas):
-        the first to set the key, which expires before the next round, scans. Scans are
-        idempotent, so with Valkey down every process scans rather than none."""
-        try:
-            return bool(await container.redis.set(SCAN_ROUND_KEY, str(os.getpid()), nx=True,
-                                                  px=max(1, int(interval * 900))))
-        except (RedisError, OSError):
-            return True
-
-    await container.discovery.run_forever(interval, claim_round)
+    await container.discovery.run_forever(interval, lambda: claim_scan_round(container.redis, interval))
