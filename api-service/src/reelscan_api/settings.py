@@ -28,7 +28,7 @@ class ApiSettings(StoreSettings):
                                        description="How old the task list's total may be (0 = count every time)")
     database_pool_size: int = Field(
         16, alias="DATABASE_POOL_SIZE", ge=1,
-        description="PostgreSQL connections the API keeps open; size it to the concurrent requests "
+        description="PostgreSQL connections each API process keeps open; size it to the concurrent requests "
                     "you expect (a request beyond it borrows a short-lived extra connection)")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
