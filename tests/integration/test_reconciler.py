@@ -50,6 +50,27 @@ async def test_pending_tasks_without_jobs_are_enqueued(world, redis) -> None:
     assert (await Reconciler(deps).run_once()).get("enqueued_pending", 0) == 0, "idempotent"
 
 
+async def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_released(world, db, redis) -> None:
+    """SIGKILL between arq marking the job in progress and the task's start: the task is
+    PENDING and its job queued but marked taken, so no worker would take it for
+    ARQ_JOB_TIMEOUT + 10 s. Found in the fault suite (test_sigkill_a_worker_mid_task)."""
+    deps, tasks = world
+    queue = ArqJobQueue(redis)
+    full_ms = (deps.settings.job_timeout_s + 10) * 1000  # arq's marker lifetime
+    abandoned, just_taken, leased = tasks[TaskType.OCR], tasks[TaskType.FACE_DETECTION], tasks[TaskType.TRANSCRIPTION]
+    for t, age_s in ((abandoned, 60), (just_taken, 1), (leased, 60)):
+        await queue.enqueue(t)
+        await redis.set(in_progress_key_prefix + t.job_id, b"1", px=full_ms - age_s * 1000)
+    await redis.set(lease_key(leased.job_id), "worker-1", ex=30)
+    counts = await Reconciler(deps).run_once()
+    assert counts.get("released_abandoned_job") == 1
+    assert await queue.job_state(abandoned.job_id, abandoned.queue) == "queued"
+    for t in (just_taken, leased):  # a worker may be about to start it, or is running it
+        assert await queue.job_state(t.job_id, t.queue) == "in_progress"
+    for t in (abandoned, just_taken, leased):
+        assert (await SqlTaskRepository(db).get(t.task_id)).status is TaskStatus.PENDING
+
+
 async def test_running_task_whose_job_vanished_is_rerun(world, db, redis) -> None:
     deps, tasks = world
     t = tasks[TaskType.OCR]

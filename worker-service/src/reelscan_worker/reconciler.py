@@ -2,6 +2,8 @@
 
 PostgreSQL is the truth; Valkey may lose everything. Signals acted on:
 - PENDING task with no arq job                  -> enqueue it;
+- PENDING task whose job a worker took, then died before starting it (arq's
+  in-progress marker older than a lease period, no lease) -> clear the marker;
 - RUNNING task whose job no longer exists       -> back to PENDING, enqueue;
 - RUNNING task whose worker lease expired       -> clear arq's in-progress marker,
   back to PENDING, enqueue (arq alone would wait job_timeout + 10 s, arq#343);
@@ -66,6 +68,23 @@ class Reconciler:
             # A finished job's kept result would block a fresh enqueue of this task.
             await self.deps.queue.requeue(task)
             self._acted("requeued_pending", task, counts, state)
+        elif state == "in_progress" and await self._taken_but_never_started(task):
+            # The worker that took the job died before it started the task: release
+            # arq's marker so another worker takes the job (it is still queued).
+            await self.deps.redis.delete(in_progress_key_prefix + task.job_id)
+            self._acted("released_abandoned_job", task, counts, state)
+
+    async def _taken_but_never_started(self, task: Task) -> bool:
+        """arq marked the job in progress more than a lease period ago, and no worker holds
+        its lease (a live worker takes the lease right after starting the task). arq sets
+        the marker to expire after ARQ_JOB_TIMEOUT + 10 s; what is left tells its age."""
+        if await self.deps.redis.exists(lease_key(task.job_id)):
+            return False
+        left_ms = await self.deps.redis.pttl(in_progress_key_prefix + task.job_id)
+        if left_ms < 0:  # gone meanwhile, or no expiry (not arq's marker)
+            return False
+        age_s = self.s.job_timeout_s + 10 - left_ms / 1000
+        return age_s > self.s.lease_ttl_s
 
     async def _running(self, task: Task, counts: Counter[str]) -> None:
         now = utcnow()
