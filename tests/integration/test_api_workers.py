@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import tempfile
 from pathlib import Path
 
 import httpx
 from conftest import running_api
+from test_api_operations import sample
 
 
 def _metrics_dirs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("reelscan-api-metrics-*"))
-
-
-def _requests_to(metrics: str, route: str) -> float:
-    pattern = rf'^reelscan_http_requests_total\{{method="GET",route="{re.escape(route)}",status="200"\}} (\S+)$'
-    return sum(float(v) for v in re.findall(pattern, metrics, re.M))
 
 
 def test_two_processes_share_the_port_and_one_metrics_view(migrated_url, valkey, tmp_path) -> None:
@@ -31,7 +26,8 @@ def test_two_processes_share_the_port_and_one_metrics_view(migrated_url, valkey,
         served_by = list(metrics_dir.glob("histogram_*.db"))  # one file per process that served
         assert len(served_by) == 2, served_by
         # Whichever process answers /metrics, it counts the requests both of them served.
-        counts = {_requests_to(httpx.get(f"{url}/metrics").text, "/tasks") for _ in range(8)}
+        counts = {sample(httpx.get(f"{url}/metrics").text, "reelscan_http_requests_total", method="GET",
+                         route="/tasks", status="200") for _ in range(8)}
         assert counts == {40.0}, counts
     assert _metrics_dirs() == before, "the shared metrics directory is removed on exit"
 
