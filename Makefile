@@ -13,29 +13,29 @@ run: setup
 
 test: setup
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/mypy shared/src/reelscan_shared/domain
+	@$(VENV)/bin/mypy
 	@$(PY) -m pytest
 
 lint: setup
 	@$(VENV)/bin/ruff check .
 
 typecheck: setup
-	@$(VENV)/bin/mypy shared/src/reelscan_shared/domain
+	@$(VENV)/bin/mypy
 
 videos: setup
 	@$(PY) dev/sample_videos.py $${VIDEO_PATHS:-videos}
 
 bench: setup
-	@$(PY) tests/bench/bench_pipeline.py
+	@$(PY) bench/bench_pipeline.py
 
 bench-ml: setup
-	@$(PY) tests/bench/bench_ml.py
+	@$(PY) bench/bench_ml.py
 
 bench-health: setup
-	@$(PY) tests/bench/bench_health.py
+	@$(PY) bench/bench_health.py
 
 bench-scale: setup
-	@$(PY) tests/bench/bench_scale.py
+	@$(PY) bench/bench_scale.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

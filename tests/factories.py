@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from reelscan_shared.analyses import ANALYSES
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
@@ -18,8 +19,6 @@ def video(path: str | None = None, **kw: Any) -> Video:
 
 def task(video_id: str | None = None, task_type: TaskType = TaskType.OCR,
          status: TaskStatus = TaskStatus.PENDING, **kw: Any) -> Task:
-    from reelscan_shared.domain.catalog import ANALYSES
-
     return Task(task_id=str(uuid.uuid4()), video_id=video_id or str(uuid.uuid4()), task_type=task_type,
                 status=status, queue=ANALYSES[task_type].queue, created_at=utcnow(), **kw)
 

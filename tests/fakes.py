@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.ports.ml import MLClient
 from reelscan_shared.schemas.ml import InferenceResponse
 
@@ -14,12 +15,12 @@ class FakeMLClient(MLClient):
 
     def __init__(self, *outcomes: InferenceResponse | Exception, hold: asyncio.Event | None = None) -> None:
         self.outcomes = list(outcomes)
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.calls: list[tuple[TaskType, str, dict[str, Any]]] = []
         self.hold = hold
         self.entered = asyncio.Event()
 
-    async def infer(self, endpoint: str, video_path: str, config: dict[str, Any]) -> InferenceResponse:
-        self.calls.append((endpoint, video_path, config))
+    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any]) -> InferenceResponse:
+        self.calls.append((task_type, video_path, config))
         self.entered.set()
         if self.hold is not None:
             await self.hold.wait()

@@ -1,55 +1,15 @@
-"""Helpers for tests that run the stack as processes."""
+"""Helpers for tests that run the stack as processes (building it, and waiting for
+its tasks, are in dev/stack_runs.py, shared with the benchmarks)."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import httpx
-import sample_videos as sv
-from embedded_servers import free_port
-from stack import Stack
+from stack_runs import make_stack, task_list, wait_until_finished
 
-# The offline YOLO is untrained (its profile says so): its scores are ~1e-4, so a
-# zero threshold lets its real outputs flow through the pipeline.
-OBJECTS_CONFIG = '{"object_detection": {"min_confidence": 0.0, "max_detections": 2}}'
-
-
-def make_stack(root: Path, videos: dict[str, Path], bad: bool = False, **env: str) -> Stack:
-    library = root / "videos"
-    library.mkdir(parents=True)
-    for name, source in videos.items():
-        (library / f"{name}.mp4").write_bytes(source.read_bytes())
-    if bad:
-        sv.corrupt_file(library / "corrupt.mp4")
-        (library / "zero.mp4").write_bytes(b"")
-        sv.truncated_copy(next(iter(videos.values())), library / "truncated.mp4")
-        (library / "notes.mkv").write_text("this is a text file with a video extension\n" * 100)
-    extra = {"DISCOVERY_INTERVAL": "2", "RETRY_BASE_DELAY_SECONDS": "1", "ANALYSIS_CONFIG": OBJECTS_CONFIG}
-    extra.update(env)
-    return Stack(data_dir=root / "data", video_paths=str(library), api_port=free_port(), ml_port=free_port(),
-                 extra_env=extra)
-
-
-def task_list(client: httpx.Client) -> list[dict]:
-    return client.get("/tasks", params={"limit": 500}).json()["items"]
-
-
-def wait_until_finished(client: httpx.Client, expected: int, timeout: float = 300) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    tasks: list[dict] = []
-    while time.monotonic() < deadline:
-        try:
-            tasks = task_list(client)
-        except (httpx.HTTPError, ValueError, KeyError):
-            time.sleep(1)
-            continue
-        if len(tasks) == expected and all(t["status"] in ("completed", "failed") for t in tasks):
-            return tasks
-        time.sleep(1)
-    raise AssertionError(f"not finished in {timeout}s: {[(t['task_type'], t['status'], t['error']) for t in tasks]}")
-
+__all__ = ["assert_one_artifact_set_per_task", "make_stack", "task_list", "wait_for_running", "wait_until_finished"]
 
 def wait_for_running(client: httpx.Client, task_type: str | None = None, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout

@@ -14,7 +14,7 @@ import pytest
 from helpers import make_stack, wait_until_finished
 from stack import Stack
 
-from reelscan_shared.schemas.payloads import validate_payload
+from reelscan_shared.analyses import validate_payload
 
 pytestmark = pytest.mark.e2e
 GOOD = ("speech.mp4", "text.mp4", "cuts.mp4", "face.mp4")

@@ -14,8 +14,8 @@ from arq.constants import abort_jobs_ss
 from reelscan_api.app import create_app
 from reelscan_api.settings import ApiSettings
 from reelscan_shared.adapters.db import SqlTaskRepository
-from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.tasks import Event
 
 

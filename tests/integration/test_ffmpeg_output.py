@@ -8,7 +8,7 @@ from pathlib import Path
 
 SCENES_THEN_A_BROKEN_FILE = """
 import av
-from reelscan_ml.analyzers.configs import ScenesConfig
+from reelscan_shared.schemas.configs import ScenesConfig
 from reelscan_ml.analyzers.scenes import detect_scenes
 detect_scenes(__import__("pathlib").Path({video!r}), ScenesConfig())
 try:

@@ -46,9 +46,9 @@ def test_list_says_where_weights_are_and_which_are_untrained(tmp_path: Path) -> 
     listed = models_cli(tmp_path / "cache", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["analysis"]: r for r in json.loads(listed.stdout)}
-    assert rows["objects"]["weights"] == "untrained" and rows["objects"]["source"] == "architecture"
-    assert rows["transcribe"]["weights"] == "trained" and rows["transcribe"]["size_mb"] > 10
-    assert rows["ocr"]["source"] == "package" and rows["faces"]["profile"] == "opencv-haar"
+    assert rows["object_detection"]["weights"] == "untrained" and rows["object_detection"]["source"] == "architecture"
+    assert rows["transcription"]["weights"] == "trained" and rows["transcription"]["size_mb"] > 10
+    assert rows["ocr"]["source"] == "package" and rows["face_detection"]["profile"] == "opencv-haar"
     table = models_cli(tmp_path / "cache", "list").stdout
     assert "untrained" in table and "built from yolo11n.yaml" in table
 
@@ -58,7 +58,7 @@ def test_pull_then_verify_then_detect_a_corrupted_file(tmp_path: Path, mirror: t
     cache = tmp_path / "cache"
     yolo_checkpoint(root / "yolo11n.pt")
 
-    pulled = models_cli(cache, "pull", "objects", MODEL_MIRROR_URL=url)
+    pulled = models_cli(cache, "pull", "object_detection", MODEL_MIRROR_URL=url)
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     assert (cache / "yolo11n.pt").read_bytes() == (root / "yolo11n.pt").read_bytes()
     assert "%" in pulled.stderr, "progress is shown"
@@ -68,7 +68,7 @@ def test_pull_then_verify_then_detect_a_corrupted_file(tmp_path: Path, mirror: t
     row = json.loads(models_cli(cache, "list", "--json").stdout)[0]
     assert (row["weights"], row["source"]) == ("trained", "cache")
 
-    verified = models_cli(cache, "verify", "objects", "faces")
+    verified = models_cli(cache, "verify", "object_detection", "face_detection")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert "sha256 ok" in verified.stdout and verified.stdout.count("ok ") >= 2
 
@@ -77,20 +77,20 @@ def test_pull_then_verify_then_detect_a_corrupted_file(tmp_path: Path, mirror: t
         byte = fh.read(1)
         fh.seek(1000)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    broken = models_cli(cache, "verify", "objects")
+    broken = models_cli(cache, "verify", "object_detection")
     assert broken.returncode == 1
-    assert "FAILED" in broken.stdout and "objects" in broken.stdout and "does not match" in broken.stdout
+    assert "FAILED" in broken.stdout and "object_detection" in broken.stdout and "does not match" in broken.stdout
 
 
 def test_failures_name_the_model_and_the_reason(tmp_path: Path, mirror: tuple[str, Path]) -> None:
     url, _ = mirror  # serves nothing
     cache = tmp_path / "cache"
-    pulled = models_cli(cache, "pull", "places", MODEL_MIRROR_URL=url)
+    pulled = models_cli(cache, "pull", "place_detection", MODEL_MIRROR_URL=url)
     assert pulled.returncode == 1
-    assert "places: FAILED" in pulled.stdout and "404" in pulled.stdout
+    assert "place_detection: FAILED" in pulled.stdout and "404" in pulled.stdout
     assert not list(cache.glob("*.partial")) and not (cache / "resnet18_places365.pth.tar").exists()
 
-    missing = models_cli(cache, "verify", "faces", FACES_MODEL="yolov11n-face")
+    missing = models_cli(cache, "verify", "face_detection", FACES_MODEL="yolov11n-face")
     assert missing.returncode == 1 and "yolov11n-face.pt" in missing.stdout and "models pull" in missing.stdout
     unknown = models_cli(cache, "verify", "telepathy")
     assert unknown.returncode != 0 and "telepathy" in unknown.stderr

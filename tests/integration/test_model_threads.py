@@ -6,16 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from reelscan_ml.analyzers.configs import FrameConfig
 from reelscan_ml.models.profiles import OBJECTS
 from reelscan_ml.models.yolo import UltralyticsDetector
+from reelscan_shared.schemas.configs import ObjectsConfig
 
 
 def test_concurrent_first_predictions_on_one_yolo_model(tmp_path: Path) -> None:
     model = UltralyticsDetector(OBJECTS["yolo11n"], tmp_path, "cpu")
     model.load()
     frame = (np.random.default_rng(0).random((360, 640, 3)) * 255).astype(np.uint8)
-    cfg = FrameConfig(min_confidence=0.0, max_detections=2)
+    cfg = ObjectsConfig(min_confidence=0.0, max_detections=2)
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: model.predict_batch([frame], cfg), range(8)))
     assert all(len(r) == 1 and len(r[0]) == 2 for r in results)
@@ -28,8 +28,8 @@ from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.settings import MLSettings
 registry = ModelRegistry(MLSettings().profiles(), Path({cache!r}), "cpu")
 with ThreadPoolExecutor(5) as pool:
-    list(pool.map(lambda analysis: registry[analysis].load(), ["places", "objects", "ocr", "faces", "transcribe"]))
-print(sorted(a for a, m in registry.models.items() if m.state == "ready"))
+    list(pool.map(lambda analysis: registry[analysis].load(), list(registry.models)))
+print(sorted(a.value for a, m in registry.models.items() if m.state == "ready"))
 """
 
 
@@ -42,4 +42,5 @@ def test_first_loads_in_parallel_threads_of_a_fresh_process(tmp_path: Path) -> N
     proc = subprocess.run([sys.executable, "-c", CONCURRENT_FIRST_LOADS.format(cache=str(tmp_path))],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip().endswith("['faces', 'objects', 'ocr', 'places', 'transcribe']")
+    assert proc.stdout.strip().endswith(
+        "['face_detection', 'object_detection', 'ocr', 'place_detection', 'transcription']")

@@ -5,7 +5,7 @@ from arq.jobs import Job, serialize_result
 from factories import task
 
 from reelscan_shared.adapters.queue import ArqJobQueue
-from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
+from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.tasks import TaskType
 
 

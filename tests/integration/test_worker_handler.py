@@ -47,7 +47,7 @@ async def test_success_stores_validated_artifacts(db, redis, settings) -> None:
     assert result == {"outcome": "completed", "artifacts": 2}
     stored = await SqlTaskRepository(db).get(task.task_id)
     assert stored.status is TaskStatus.COMPLETED and stored.attempts == 1 and stored.completed_at
-    assert ml.calls == [("/infer/ocr", v.path, task.config)]
+    assert ml.calls == [(TaskType.OCR, v.path, task.config)]
     page = await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))
     assert [a.payload["text"] for a in page.items] == ["HELLO", "WORLD"]
     assert not await redis.exists(lease_key(task.job_id)), "the lease is released after the job"

@@ -5,7 +5,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from reelscan_shared.schemas.payloads import validate_payload
+from reelscan_shared.analyses import validate_payload
 
 coord = st.floats(min_value=0, max_value=2000, allow_nan=False)
 

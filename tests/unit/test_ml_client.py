@@ -5,6 +5,7 @@ import httpx
 import pytest
 from factories import response
 
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_worker.ml_client import HttpMLClient
 
@@ -17,33 +18,41 @@ def client_with(handler) -> HttpMLClient:
 
 async def test_success_is_parsed() -> None:
     body = response().model_dump_json()
-    client = client_with(lambda req: httpx.Response(200, content=body))
-    assert len((await client.infer("/infer/ocr", "/v/a.mp4", {})).items) == 2
+    paths = []
+
+    def answer(req: httpx.Request) -> httpx.Response:
+        paths.append(req.url.path)
+        return httpx.Response(200, content=body)
+
+    client = client_with(answer)
+    assert len((await client.infer(TaskType.OCR, "/v/a.mp4", {})).items) == 2
+    assert len((await client.infer(TaskType.SCENE_DETECTION, "/v/a.mp4", {})).items) == 2
+    assert paths == ["/infer/ocr", "/infer/scene_detection"]  # the task type is the ML service's path
 
 
 async def test_503_504_and_connection_errors_are_transient() -> None:
     with pytest.raises(MLUnavailable, match="503") as busy:
         await client_with(lambda req: httpx.Response(503, json={"detail": "busy"}, headers={"Retry-After": "7"})
-                          ).infer("/infer/ocr", "/v", {})
+                          ).infer(TaskType.OCR, "/v", {})
     assert busy.value.retry_after_s == 7.0
     with pytest.raises(MLUnavailable, match=r"504.*ML_REQUEST_TIMEOUT") as slow:
         await client_with(lambda req: httpx.Response(504, json={"detail": "over ML_REQUEST_TIMEOUT"})
-                          ).infer("/infer/ocr", "/v", {})
+                          ).infer(TaskType.OCR, "/v", {})
     assert slow.value.retry_after_s is None
 
     def refuse(req: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=req)
 
     with pytest.raises(MLUnavailable, match="unreachable"):
-        await client_with(refuse).infer("/infer/ocr", "/v", {})
+        await client_with(refuse).infer(TaskType.OCR, "/v", {})
 
 
 async def test_other_errors_are_final_and_carry_the_message() -> None:
     client = client_with(lambda req: httpx.Response(422, json={"detail": "cannot open x.mp4 as a video"}))
     with pytest.raises(MLError, match=r"cannot open x\.mp4"):
-        await client.infer("/infer/ocr", "/v", {})
+        await client.infer(TaskType.OCR, "/v", {})
 
 
 async def test_malformed_response_is_final() -> None:
     with pytest.raises(MLError, match="malformed"):
-        await client_with(lambda req: httpx.Response(200, json={"items": "nope"})).infer("/infer/ocr", "/v", {})
+        await client_with(lambda req: httpx.Response(200, json={"items": "nope"})).infer(TaskType.OCR, "/v", {})

@@ -1,13 +1,12 @@
 import pytest
 from pydantic import ValidationError
 
-from reelscan_shared.domain.catalog import ANALYSES, ARTIFACT_TYPES
-from reelscan_shared.schemas.payloads import PAYLOAD_SCHEMAS, validate_payload
+from reelscan_shared.analyses import validate_payload
 
 
-def test_every_analysis_has_a_versioned_schema() -> None:
-    assert set(ARTIFACT_TYPES) == set(PAYLOAD_SCHEMAS)
-    assert len(ANALYSES) == 6
+def test_an_unknown_artifact_type_is_a_key_error_naming_it() -> None:
+    with pytest.raises(KeyError, match="telepathy"):
+        validate_payload("telepathy", {})
 
 
 def test_valid_scene() -> None:

@@ -61,7 +61,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         container = bootstrap.build(settings)
         app.state.container = container
         app.state.health = HealthMonitor(container)
-        background: list[asyncio.Task] = []
+        background: list[asyncio.Task[None]] = []
         if settings.discovery_interval > 0:
             # One scan right away, then every DISCOVERY_INTERVAL seconds.
             background.append(asyncio.create_task(_scan_then_loop(container, settings.discovery_interval)))

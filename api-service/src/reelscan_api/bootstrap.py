@@ -10,22 +10,28 @@ from arq.connections import ArqRedis
 
 from reelscan_api.discovery import Discovery
 from reelscan_api.settings import ApiSettings
+from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
+from reelscan_shared.ports.queue import JobQueue
+from reelscan_shared.ports.repositories import ArtifactRepository, TaskRepository, VideoRepository
 
 
 @dataclass
 class Container:
+    """Typed by the ports: only ``build`` knows which adapters implement them."""
+
     settings: ApiSettings
     db: Database
-    videos: SqlVideoRepository
-    tasks: SqlTaskRepository
-    artifacts: SqlArtifactRepository
-    queue: ArqJobQueue
+    videos: VideoRepository
+    tasks: TaskRepository
+    artifacts: ArtifactRepository
+    queue: JobQueue
     redis: ArqRedis  # the queue's connection pool, also for the discovery round key
     discovery: Discovery
     task_totals: TaskTotals
+    task_actions: TaskActions
     ml_http: httpx.AsyncClient
 
     async def close(self) -> None:
@@ -48,5 +54,6 @@ def build(settings: ApiSettings) -> Container:
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
         queue=queue, redis=pool, discovery=discovery, task_totals=totals,
+        task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

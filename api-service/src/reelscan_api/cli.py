@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
+from typing import Any
+
+from pydantic import ValidationError
 
 from reelscan_api.settings import ApiSettings
 
@@ -15,7 +19,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("serve", help="run the HTTP API (API_HOST, API_PORT)")
     sub.add_parser("migrate", help="apply database migrations (DATABASE_URL)")
     args = parser.parse_args(argv)
-    settings = ApiSettings()
+    try:
+        settings = ApiSettings()
+    except ValidationError as exc:  # e.g. an ANALYSIS_CONFIG override its analysis refuses
+        sys.exit(f"reelscan-api: invalid settings: {exc}")
     if args.command == "migrate":
         from reelscan_api.migrations.runner import upgrade
 
@@ -23,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
-    options = {"host": settings.api_host, "port": settings.api_port, "log_config": None, "access_log": False,
-               "timeout_graceful_shutdown": 10}
+    options: dict[str, Any] = {"host": settings.api_host, "port": settings.api_port, "log_config": None,
+                               "access_log": False, "timeout_graceful_shutdown": 10}
     if settings.api_workers == 1:
         from reelscan_api.app import create_app
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reelscan_api import probe
 from reelscan_api.producer import enqueue_all
-from reelscan_shared.domain.catalog import ANALYSES, config_for
+from reelscan_shared.analyses import ANALYSES, default_config
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.tasks import Task, TaskStatus
+from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, is_video_file
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import VIDEOS_DISCOVERED
@@ -70,18 +70,19 @@ def _file_facts(batch: list[tuple[Path, os.stat_result]]) -> list[tuple[str, int
     return facts
 
 
-def build_tasks(video_id: str, overrides: dict[str, dict[str, Any]]) -> list[Task]:
+def build_tasks(video_id: str, overrides: Mapping[TaskType, dict[str, Any]]) -> list[Task]:
+    """One PENDING task per analysis, each with its full config (defaults and overrides)."""
     now = utcnow()
     return [
         Task(task_id=str(uuid.uuid4()), video_id=video_id, task_type=a.task_type, status=TaskStatus.PENDING,
-             queue=a.queue, created_at=now, config=config_for(a.task_type, overrides))
+             queue=a.queue, created_at=now, config=default_config(a.task_type, overrides))
         for a in ANALYSES.values()
     ]
 
 
 class Discovery:
     def __init__(self, roots: list[Path], videos: VideoRepository, queue: JobQueue,
-                 settle_s: float = 1.0, analysis_config: dict[str, dict[str, Any]] | None = None,
+                 settle_s: float = 1.0, analysis_config: Mapping[TaskType, dict[str, Any]] | None = None,
                  on_registered: Callable[[], None] | None = None) -> None:
         self.roots = roots
         self.videos = videos

@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from reelscan_api.bootstrap import Container
 from reelscan_api.migrations.runner import alembic_config
-from reelscan_shared.domain.catalog import QUEUES
+from reelscan_shared.domain.queues import QUEUES
 from reelscan_shared.domain.tasks import TaskStatus, TaskType
 from reelscan_shared.metrics import QUEUE_DEPTH, TASKS_BY_STATUS
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
@@ -53,6 +54,10 @@ class TaskListOut(BaseModel):
 class TaskActionOut(BaseModel):
     task: TaskOut
     enqueued: bool
+
+    @classmethod
+    def of(cls, action: TaskAction) -> TaskActionOut:
+        return cls(task=TaskOut.of(action.task), enqueued=action.enqueued)
 
 
 class VideoOut(BaseModel):

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from reelscan_shared.analyses import parse_overrides
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.settings import StoreSettings
 
 
@@ -18,8 +20,9 @@ class ApiSettings(StoreSettings):
     discovery_settle_s: float = Field(
         1.0, alias="DISCOVERY_SETTLE_SECONDS", ge=0,
         description="A file whose size changes within this window is left for the next scan")
-    # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}}.
-    analysis_config: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")
+    # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}},
+    # checked against the analyses' config models at start-up.
+    analysis_config: dict[TaskType, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")
     health_timeout_s: float = Field(1.0, alias="HEALTH_TIMEOUT_SECONDS", gt=0,
                                     description="Bound on each dependency check of /health and /ready")
     health_cache_s: float = Field(1.0, alias="HEALTH_CACHE_SECONDS", ge=0,
@@ -35,5 +38,8 @@ class ApiSettings(StoreSettings):
 
     @field_validator("analysis_config", mode="before")
     @classmethod
-    def _parse_json(cls, v: Any) -> Any:
-        return json.loads(v) if isinstance(v, str) and v.strip() else (v or {})
+    def _parse_overrides(cls, v: Any) -> Any:
+        raw = json.loads(v) if isinstance(v, str) and v.strip() else (v or {})
+        if not isinstance(raw, dict):
+            raise ValueError(f"expected a JSON object keyed by analysis, got {raw!r}")
+        return parse_overrides(raw)

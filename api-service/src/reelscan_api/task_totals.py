@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-from reelscan_shared.adapters.db import SqlTaskRepository
 from reelscan_shared.domain.tasks import TaskStatus, TaskType
+from reelscan_shared.ports.repositories import TaskRepository
 
 
 class TaskTotals:
-    def __init__(self, tasks: SqlTaskRepository, max_age_s: float) -> None:
+    def __init__(self, tasks: TaskRepository, max_age_s: float) -> None:
         self._tasks = tasks
         self._max_age_s = max_age_s
         self._counts: dict[tuple[str, str], int] | None = None

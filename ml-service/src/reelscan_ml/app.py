@@ -1,33 +1,31 @@
-"""The ML service: POST /infer/{analysis}; GET /health (liveness), /ready, /metrics.
+"""The ML service: POST /infer/{task_type}; GET /health (liveness), /ready, /metrics.
 Internal only and stateless: it reads videos from the library and returns results."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from reelscan_ml import __version__, device
-from reelscan_ml.analyzers import ANALYZERS, frame_based, scenes, transcribe  # noqa: F401 - register analyzers
+from reelscan_ml.analyzers import ANALYZERS
 from reelscan_ml.frames import VideoUnreadable
-from reelscan_ml.gate import GpuGate, Overloaded
+from reelscan_ml.gate import Overloaded
 from reelscan_ml.lifecycle import preload_models, unload_idle_models
 from reelscan_ml.models.base import ModelNotAvailable
-from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.operations import router as operations_router
 from reelscan_ml.paths import confine
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_ml.provenance import config_hash, input_hash, new_run_id, producer_version
 from reelscan_ml.settings import MLSettings
+from reelscan_ml.state import MLState
 from reelscan_shared.domain.errors import PathNotAllowed
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.metrics import INFERENCE_DURATION, INFERENCE_REJECTED
 from reelscan_shared.request_context import RequestContextMiddleware
@@ -35,34 +33,6 @@ from reelscan_shared.schemas.ml import InferenceItem, InferenceRequest, Inferenc
 from reelscan_shared.settings import masked
 
 log = get_logger(__name__)
-
-
-DECODE_NICENESS = 10
-
-
-def lower_thread_priority() -> None:
-    """Raise this thread's nice value (Linux schedules threads individually)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), DECODE_NICENESS)
-
-
-class MLState:
-    def __init__(self, settings: MLSettings, dev: str) -> None:
-        self.settings = settings
-        self.device = dev
-        self.gate = GpuGate(settings.gpu_concurrency, settings.ml_max_waiting)
-        # Decoding, hashing and scene detection: bounded by the cores, apart from the model
-        # threads, and at a lower CPU priority so that where they compete for cores (a
-        # CPU-only host) the model wins and decoding fills the gaps between its steps.
-        self.decode_pool = ThreadPoolExecutor(max(2, os.cpu_count() or 2), thread_name_prefix="decode",
-                                              initializer=lower_thread_priority)
-        self.registry = ModelRegistry(settings.profiles(), settings.model_cache_dir.expanduser().resolve(), dev,
-                                      settings.ml_batch_size)
-        self.roots = settings.video_roots
-
-    def close(self) -> None:
-        self.gate.shutdown()
-        self.decode_pool.shutdown(wait=False, cancel_futures=True)
 
 
 def create_app(settings: MLSettings | None = None) -> FastAPI:
@@ -98,9 +68,9 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
 
     app.include_router(operations_router)
 
-    @app.post("/infer/{analysis}", response_model=InferenceResponse)
-    async def infer(analysis: str, body: InferenceRequest, request: Request) -> InferenceResponse:
-        return await run_inference(request.app.state.ml, analysis, body)
+    @app.post("/infer/{task_type}", response_model=InferenceResponse)
+    async def infer(task_type: str, body: InferenceRequest, request: Request) -> InferenceResponse:
+        return await run_inference(request.app.state.ml, task_type, body)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -110,11 +80,12 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     return app
 
 
-async def run_inference(state: MLState, analysis: str, body: InferenceRequest) -> InferenceResponse:
+async def run_inference(state: MLState, task_type: str, body: InferenceRequest) -> InferenceResponse:
     """Check the request, then run the analyzer within the admission limit and the timeout."""
-    analyzer = ANALYZERS.get(analysis)
-    if analyzer is None:
-        raise HTTPException(404, f"unknown analysis {analysis!r}; one of {sorted(ANALYZERS)}")
+    if task_type not in ANALYZERS:
+        raise HTTPException(404, f"unknown analysis {task_type!r}; one of {sorted(t.value for t in ANALYZERS)}")
+    analysis = TaskType(task_type)
+    analyzer = ANALYZERS[analysis]
     try:
         path = confine(body.video_path, state.roots)
     except PathNotAllowed as exc:

@@ -5,7 +5,8 @@
     reelscan-ml models pull      fetch the standard weights into MODEL_CACHE_DIR
     reelscan-ml models verify    check checksums, load each model, run one dummy inference
 
-``pull`` and ``verify`` take analysis names (default: every analysis with a model).
+``pull`` and ``verify`` take analyses by task type, e.g. ``object_detection`` (default:
+every analysis with a model).
 Exit status: 0 when everything asked for succeeded, 1 otherwise.
 """
 
@@ -15,6 +16,9 @@ import argparse
 import sys
 
 from reelscan_ml.models.profiles import ANALYSES_WITH_MODELS
+from reelscan_shared.domain.tasks import TaskType
+
+_NAMES = [a.value for a in ANALYSES_WITH_MODELS]
 
 
 def serve() -> None:
@@ -41,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        ("verify", "load each model and run one dummy inference")):
         actions.add_parser(name, help=text).add_argument(
             "analyses", nargs="*", metavar="ANALYSIS",
-            help=f"any of {', '.join(ANALYSES_WITH_MODELS)} (default: all)")
+            help=f"any of {', '.join(_NAMES)} (default: all)")
     return parser
 
 
@@ -50,10 +54,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in (None, "serve"):
         serve()
         return
-    analyses = getattr(args, "analyses", None) or list(ANALYSES_WITH_MODELS)
-    unknown = sorted(set(analyses) - set(ANALYSES_WITH_MODELS))
+    names = getattr(args, "analyses", None) or _NAMES
+    unknown = sorted(set(names) - set(_NAMES))
     if unknown:
-        sys.exit(f"reelscan-ml: unknown analyses {unknown}; choose from {', '.join(ANALYSES_WITH_MODELS)}")
+        sys.exit(f"reelscan-ml: unknown analyses {unknown}; choose from {', '.join(_NAMES)}")
+    analyses = [TaskType(name) for name in names]
     from reelscan_ml import model_commands
 
     sys.exit(model_commands.run(args.action, analyses, as_json=getattr(args, "json", False)))

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 from reelscan_ml.models.registry import ModelRegistry
+from reelscan_ml.state import MLState
 from reelscan_shared.logging import get_logger
-
-if TYPE_CHECKING:
-    from reelscan_ml.app import MLState
 
 log = get_logger(__name__)
 

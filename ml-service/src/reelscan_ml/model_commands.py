@@ -17,6 +17,8 @@ from reelscan_ml.models import weights
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.settings import MLSettings
+from reelscan_shared.analyses import analysis_for
+from reelscan_shared.domain.tasks import TaskType
 
 
 def _registry(settings: MLSettings, dev: str) -> ModelRegistry:
@@ -41,22 +43,22 @@ def describe(model: Model) -> dict[str, Any]:
             "size_mb": _size_mb(where.path), "files": [f.relpath for f in spec.files]}
 
 
-def list_models(registry: ModelRegistry, analyses: list[str], as_json: bool) -> int:
+def list_models(registry: ModelRegistry, analyses: list[TaskType], as_json: bool) -> int:
     rows = [describe(registry[a]) for a in analyses]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"MODEL_CACHE_DIR {registry.cache_dir}")
-    print(f"{'ANALYSIS':11} {'PROFILE':20} {'WEIGHTS':10} {'SOURCE':13} {'SIZE MB':>8}  PATH")
+    print(f"{'ANALYSIS':17} {'PROFILE':20} {'WEIGHTS':10} {'SOURCE':13} {'SIZE MB':>8}  PATH")
     for r in rows:
         size = "" if r["size_mb"] is None else f"{r['size_mb']:.1f}"
         where = r["path"] or (f"built from {r['architecture']}" if r["weights"] == "untrained"
                               else "missing: " + ", ".join(r["files"]))
-        print(f"{r['analysis']:11} {r['profile']:20} {r['weights']:10} {r['source']:13} {size:>8}  {where}")
+        print(f"{r['analysis']:17} {r['profile']:20} {r['weights']:10} {r['source']:13} {size:>8}  {where}")
     return 0
 
 
-def pull(registry: ModelRegistry, analyses: list[str], mirror: str | None) -> int:
+def pull(registry: ModelRegistry, analyses: list[TaskType], mirror: str | None) -> int:
     failures = 0
     for analysis in analyses:
         model = registry[analysis]
@@ -74,9 +76,7 @@ def pull(registry: ModelRegistry, analyses: list[str], mirror: str | None) -> in
     return 1 if failures else 0
 
 
-def verify(registry: ModelRegistry, analyses: list[str]) -> int:
-    from reelscan_ml.analyzers import ANALYZERS, frame_based, transcribe  # noqa: F401 - register analyzers
-
+def verify(registry: ModelRegistry, analyses: list[TaskType]) -> int:
     failures = 0
     for analysis in analyses:
         model = registry[analysis]
@@ -87,21 +87,21 @@ def verify(registry: ModelRegistry, analyses: list[str]) -> int:
             model.load()
             loaded = time.monotonic() - started
             device.pin_torch_threads()
-            model.predict_batch([model.dummy_input()], ANALYZERS[analysis].config_model())
+            model.predict_batch([model.dummy_input()], analysis_for(analysis).config_model())
             inferred = time.monotonic() - started - loaded
         except Exception as exc:  # noqa: BLE001 - report per model and go on with the others
             failures += 1
-            print(f"FAILED  {analysis:10} {model.spec.name}: {type(exc).__name__}: {exc}")
+            print(f"FAILED  {analysis:17} {model.spec.name}: {type(exc).__name__}: {exc}")
             continue
         note = "" if model.where.weights == "trained" else "  (UNTRAINED: random weights, results are not meaningful)"
-        print(f"ok      {analysis:10} {model.profile} on {model.device}: load {loaded:.2f} s, "
+        print(f"ok      {analysis:17} {model.profile} on {model.device}: load {loaded:.2f} s, "
               f"one inference {inferred:.2f} s{note}")
         for line in checks:
             print(f"          {line}")
     return 1 if failures else 0
 
 
-def run(action: str, analyses: list[str], as_json: bool = False) -> int:
+def run(action: str, analyses: list[TaskType], as_json: bool = False) -> int:
     from reelscan_shared.logging import configure_logging
 
     settings = MLSettings()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelscan_ml import device
+from reelscan_ml.state import MLState
 from reelscan_shared.metrics import MODELS_LOADED
-
-if TYPE_CHECKING:
-    from reelscan_ml.app import MLState
 
 router = APIRouter()
 

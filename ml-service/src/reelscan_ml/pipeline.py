@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,6 +27,7 @@ from reelscan_ml.device import pin_torch_threads
 from reelscan_ml.gate import GpuGate
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.registry import ModelRegistry
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.metrics import INFERENCE_PHASE
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class InferenceContext:
     registry: ModelRegistry
     gate: GpuGate
     decode_pool: Executor
-    analysis: str
+    analysis: TaskType
     cancel: threading.Event = field(default_factory=threading.Event)
     timings: dict[str, float] = field(default_factory=lambda: {"decode": 0.0, "wait": 0.0, "model": 0.0})
 
@@ -95,7 +96,7 @@ class InferenceContext:
         return batch
 
 
-def _batched(items: Iterator[frames.Frame], size: int) -> Iterator[list[frames.Frame]]:
+def _batched(items: Iterator[frames.Frame], size: int) -> Generator[list[frames.Frame], None, None]:
     try:
         while batch := list(islice(items, size)):
             yield batch

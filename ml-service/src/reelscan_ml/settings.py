@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from reelscan_ml.models.profiles import ANALYSES_WITH_MODELS, ModelProfile, chosen_profiles
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.settings import CommonSettings
 
 
@@ -26,7 +27,8 @@ class MLSettings(CommonSettings):
     model_cache_dir: Path = Field(Path("./.reelscan/models"), alias="MODEL_CACHE_DIR")
     model_mirror_url: str | None = Field(None, alias="MODEL_MIRROR_URL",
                                          description="`models pull` fetches {mirror}/{file name} instead")
-    ml_preload: str = Field("", alias="ML_PRELOAD", description="Analyses whose models load at start-up, or 'all'")
+    ml_preload: str = Field("", alias="ML_PRELOAD",
+                            description="Analyses (task types) whose models load at start-up, or 'all'")
     model_ttl: float = Field(0.0, alias="MODEL_TTL", ge=0, description="Unload a model idle this long; 0 = never")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", alias="ML_DEVICE")
     require_gpu: bool = Field(False, alias="REQUIRE_GPU")
@@ -42,7 +44,8 @@ class MLSettings(CommonSettings):
     def _known_analyses(cls, value: str) -> str:
         unknown = set(_csv(value)) - {*ANALYSES_WITH_MODELS, "all"}
         if unknown:
-            raise ValueError(f"unknown analyses {sorted(unknown)}; use any of {list(ANALYSES_WITH_MODELS)} or 'all'")
+            raise ValueError(f"unknown analyses {sorted(unknown)}; use any of "
+                             f"{[a.value for a in ANALYSES_WITH_MODELS]} or 'all'")
         return value
 
     @model_validator(mode="after")
@@ -51,10 +54,10 @@ class MLSettings(CommonSettings):
         return self
 
     @property
-    def preload(self) -> tuple[str, ...]:
+    def preload(self) -> tuple[TaskType, ...]:
         names = _csv(self.ml_preload)
-        return ANALYSES_WITH_MODELS if "all" in names else names
+        return ANALYSES_WITH_MODELS if "all" in names else tuple(TaskType(n) for n in names)
 
-    def profiles(self) -> dict[str, ModelProfile]:
+    def profiles(self) -> dict[TaskType, ModelProfile]:
         return chosen_profiles(self.objects_model, self.faces_model, self.transcribe_model,
                                _csv(self.ocr_langs) or ("en",), self.places_model)

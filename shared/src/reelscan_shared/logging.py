@@ -37,4 +37,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str = "re
 
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger(name)
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

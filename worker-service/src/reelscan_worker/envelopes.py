@@ -6,12 +6,11 @@ import uuid
 
 from pydantic import ValidationError
 
+from reelscan_shared.analyses import analysis_for, validate_payload
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
-from reelscan_shared.domain.catalog import analysis_for
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Task
 from reelscan_shared.schemas.ml import InferenceResponse
-from reelscan_shared.schemas.payloads import validate_payload
 
 
 class InvalidPayload(ValueError):
@@ -25,9 +24,10 @@ def _first_error(exc: ValidationError) -> str:
 
 
 def build_envelopes(task: Task, response: InferenceResponse) -> list[ArtifactEnvelope]:
-    expected = analysis_for(task.task_type).artifact_type
-    if response.artifact_type != expected:
-        raise InvalidPayload(f"ML service returned {response.artifact_type!r} artifacts for a {expected} task")
+    analysis = analysis_for(task.task_type)
+    kind = response.artifact_type
+    if not analysis.produces(kind):
+        raise InvalidPayload(f"ML service returned {kind!r} artifacts for a {task.task_type} task")
     provenance = Provenance(
         run_id=response.run_id, producer=response.producer, producer_version=response.producer_version,
         model_profile=response.model_profile, config_hash=response.config_hash, input_hash=response.input_hash,
@@ -36,15 +36,15 @@ def build_envelopes(task: Task, response: InferenceResponse) -> list[ArtifactEnv
     envelopes = []
     for index, item in enumerate(response.items):
         if item.span_end_ms < item.span_start_ms:
-            raise InvalidPayload(f"{expected} item {index}: span ends before it starts")
+            raise InvalidPayload(f"{kind} item {index}: span ends before it starts")
         try:
-            version, payload = validate_payload(expected, item.payload)
+            version, payload = validate_payload(kind, item.payload)
         except ValidationError as exc:
             raise InvalidPayload(
-                f"{expected} item {index} failed validation ({exc.error_count()} errors): {_first_error(exc)}"
+                f"{kind} item {index} failed validation ({exc.error_count()} errors): {_first_error(exc)}"
             ) from exc
         envelopes.append(ArtifactEnvelope(
-            artifact_id=str(uuid.uuid4()), video_id=task.video_id, task_id=task.task_id, artifact_type=expected,
+            artifact_id=str(uuid.uuid4()), video_id=task.video_id, task_id=task.task_id, artifact_type=kind,
             schema_version=version, span_start_ms=item.span_start_ms, span_end_ms=item.span_end_ms,
             payload=payload, provenance=provenance, created_at=now,
         ))

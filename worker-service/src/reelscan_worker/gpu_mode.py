@@ -7,7 +7,7 @@ import subprocess
 
 import httpx
 
-from reelscan_shared.domain.catalog import CPU_QUEUE, GPU_QUEUE
+from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
 
 
 def nvidia_smi_sees_gpu() -> bool:
@@ -26,7 +26,7 @@ def ml_service_has_gpu(ml_url: str) -> bool:
         health = httpx.get(f"{ml_url.rstrip('/')}/health", timeout=3).json()
     except (httpx.HTTPError, ValueError):
         return False
-    return health.get("device") == "cuda"
+    return bool(health.get("device") == "cuda")
 
 
 def queue_for(mode: str, ml_url: str) -> str:

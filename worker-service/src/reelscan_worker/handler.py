@@ -1,6 +1,6 @@
 """The job: run one task through the ML service and persist its artifacts.
 
-Outcomes, and why:
+Outcomes (``outcomes.Outcome``), and why:
 - task missing, COMPLETED, CANCELLED or FAILED -> skip (a stale or duplicate job);
 - ML unreachable / 503, or PostgreSQL unreachable -> back to PENDING and
   ``Retry`` with exponential backoff, until ``max_tries``, then FAILED;
@@ -21,15 +21,15 @@ from arq import Retry
 from sqlalchemy.exc import SQLAlchemyError
 from structlog.contextvars import bound_contextvars
 
-from reelscan_shared.domain.catalog import analysis_for
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
-from reelscan_shared.metrics import JOBS, JOBS_IN_PROGRESS, TASK_DURATION, TASKS_FINISHED
+from reelscan_shared.metrics import JOBS_IN_PROGRESS, TASK_DURATION
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.envelopes import InvalidPayload, build_envelopes
 from reelscan_worker.lease import hold_lease
+from reelscan_worker.outcomes import JobOutcome, Outcome, record
 
 log = get_logger(__name__)
 # Any SQLAlchemy error here means the database went away mid-job (connection
@@ -38,7 +38,7 @@ DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
 
 
 def backoff_s(job_try: int, base: float, cap: float) -> float:
-    return min(cap, base * 2 ** max(job_try - 1, 0))
+    return float(min(cap, base * 2 ** max(job_try - 1, 0)))
 
 
 class TaskRunner:
@@ -46,7 +46,7 @@ class TaskRunner:
         self.deps = deps
         self.s = deps.settings
 
-    async def run(self, task_id: str, job_id: str, job_try: int) -> dict[str, Any]:
+    async def run(self, task_id: str, job_id: str, job_try: int) -> JobOutcome:
         try:
             return await self._run(task_id, job_id, job_try)
         except DATABASE_ERRORS as exc:
@@ -56,11 +56,11 @@ class TaskRunner:
             log.warning("database_unavailable_retrying", error=str(exc)[:300], defer_s=delay)
             raise Retry(defer=delay) from exc
 
-    async def _run(self, task_id: str, job_id: str, job_try: int) -> dict[str, Any]:
+    async def _run(self, task_id: str, job_id: str, job_try: int) -> JobOutcome:
         # The common case in one transaction: start the task and learn its video's path.
         start = await self.deps.tasks.start(task_id, utcnow())
         if start is None:
-            return await self._not_started(task_id)
+            return record(await self._not_started(task_id))
         started, video_path = start
         with bound_contextvars(video_id=started.video_id, task_type=started.task_type.value):
             log.info("job_consumed", attempt=started.attempts, job_try=job_try)
@@ -68,33 +68,30 @@ class TaskRunner:
             JOBS_IN_PROGRESS.inc()
             try:
                 async with hold_lease(self.deps.redis, job_id, self.s.lease_ttl_s):
-                    result = await self._execute(started, video_path, job_try)
+                    outcome = record(await self._execute(started, video_path, job_try))
             except asyncio.CancelledError:
-                await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0))
+                record(await asyncio.shield(self._on_cancelled(started, time.monotonic() - t0)))
                 raise
             finally:
                 JOBS_IN_PROGRESS.dec()
                 TASK_DURATION.labels(started.task_type.value).observe(time.monotonic() - t0)
-            details = {("artifact_count" if k == "artifacts" else k): v for k, v in result.items() if k != "outcome"}
-            log.info(f"job_{result['outcome']}", duration_s=round(time.monotonic() - t0, 3), **details)
-            return result
+            log.info(f"job_{outcome.outcome}", duration_s=round(time.monotonic() - t0, 3), **outcome.log_fields())
+            return outcome
 
-    async def _not_started(self, task_id: str) -> dict[str, Any]:
+    async def _not_started(self, task_id: str) -> JobOutcome:
         """Why a job's task could not start: a stale or duplicate job, most likely."""
         task = await self.deps.tasks.get(task_id)
         if task is None:
             log.warning("task_missing")
-            return {"outcome": "missing"}
+            return JobOutcome(Outcome.MISSING)
         if task.status.is_terminal:
             log.info("job_skipped", status=task.status.value)
-            JOBS.labels(task.task_type.value, "skipped").inc()
-            return {"outcome": "skipped", "status": task.status.value}
-        return {"outcome": "skipped", "status": "changed concurrently"}
+            return JobOutcome(Outcome.SKIPPED, task.task_type, status=task.status.value)
+        return JobOutcome(Outcome.SKIPPED, task.task_type, status="changed concurrently")
 
-    async def _execute(self, task: Task, video_path: str, job_try: int) -> dict[str, Any]:
-        analysis = analysis_for(task.task_type)
+    async def _execute(self, task: Task, video_path: str, job_try: int) -> JobOutcome:
         try:
-            response = await self.deps.ml.infer(analysis.endpoint, video_path, task.config)
+            response = await self.deps.ml.infer(task.task_type, video_path, task.config)
         except MLUnavailable as exc:
             if job_try >= self.s.max_tries:
                 return await self._fail(task, f"gave up after {job_try} attempts: {exc}")
@@ -104,7 +101,7 @@ class TaskRunner:
             await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(),
                                         error=f"attempt {job_try} failed, retrying in {delay:.0f}s: {exc}")
             log.warning("job_retrying", error=str(exc), defer_s=delay)
-            JOBS.labels(task.task_type.value, "retried").inc()
+            record(JobOutcome(Outcome.RETRIED, task.task_type, error=str(exc)))
             raise Retry(defer=delay) from exc
         except MLError as exc:
             return await self._fail(task, str(exc))
@@ -113,31 +110,23 @@ class TaskRunner:
         except InvalidPayload as exc:
             return await self._fail(task, f"invalid result: {exc}")
         if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow()):
-            JOBS.labels(task.task_type.value, "cancelled").inc()  # cancelled meanwhile: nothing written
-            return {"outcome": "discarded"}
-        TASKS_FINISHED.labels(task.task_type.value, TaskStatus.COMPLETED.value).inc()
-        JOBS.labels(task.task_type.value, "completed").inc()
-        return {"outcome": "completed", "artifacts": len(envelopes)}
+            return JobOutcome(Outcome.DISCARDED, task.task_type)  # cancelled meanwhile: nothing written
+        return JobOutcome(Outcome.COMPLETED, task.task_type, artifacts=len(envelopes))
 
-    async def _fail(self, task: Task, message: str) -> dict[str, Any]:
+    async def _fail(self, task: Task, message: str) -> JobOutcome:
         await self.deps.tasks.apply(task.task_id, Event.FAIL, utcnow(), error=message)
-        TASKS_FINISHED.labels(task.task_type.value, TaskStatus.FAILED.value).inc()
-        JOBS.labels(task.task_type.value, "failed").inc()
-        return {"outcome": "failed", "error": message}
+        return JobOutcome(Outcome.FAILED, task.task_type, error=message)
 
-    async def _on_cancelled(self, task: Task, elapsed_s: float) -> None:
+    async def _on_cancelled(self, task: Task, elapsed_s: float) -> JobOutcome:
         current = await self.deps.tasks.get(task.task_id)
         if current is None or current.status is not TaskStatus.RUNNING:
             log.info("job_cancelled", status=current.status.value if current else None)
-            TASKS_FINISHED.labels(task.task_type.value, TaskStatus.CANCELLED.value).inc()
-            JOBS.labels(task.task_type.value, "cancelled").inc()
-            return
+            return JobOutcome(Outcome.CANCELLED, task.task_type)
         if elapsed_s >= self.s.job_timeout_s - 1:
-            await self._fail(task, f"timed out after {self.s.job_timeout_s}s (ARQ_JOB_TIMEOUT)")
-            return
+            return await self._fail(task, f"timed out after {self.s.job_timeout_s}s (ARQ_JOB_TIMEOUT)")
         await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(), error="worker shut down mid-task")
         log.info("job_requeued_on_shutdown")
-        JOBS.labels(task.task_type.value, "requeued").inc()
+        return JobOutcome(Outcome.REQUEUED, task.task_type)
 
 
 async def run_task(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
@@ -145,4 +134,5 @@ async def run_task(ctx: dict[str, Any], task_id: str) -> dict[str, Any]:
     # A request id per attempt: the ML client sends it as X-Request-ID, so the ML
     # service's log lines for this job carry it too.
     with bound_contextvars(task_id=task_id, job_id=ctx["job_id"], request_id=uuid.uuid4().hex):
-        return await TaskRunner(ctx["deps"]).run(task_id, ctx["job_id"], ctx["job_try"])
+        outcome = await TaskRunner(ctx["deps"]).run(task_id, ctx["job_id"], ctx["job_try"])
+        return outcome.result()

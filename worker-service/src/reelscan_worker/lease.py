@@ -23,6 +23,11 @@ def lease_key(job_id: str) -> str:
     return LEASE_PREFIX + job_id
 
 
+async def lease_held(redis: Redis, job_id: str) -> bool:
+    """Whether a live worker holds the job's lease."""
+    return bool(await redis.exists(lease_key(job_id)))
+
+
 @contextlib.asynccontextmanager
 async def hold_lease(redis: Redis, job_id: str, ttl_s: int) -> AsyncIterator[None]:
     key = lease_key(job_id)

@@ -13,6 +13,7 @@ import httpx
 from pydantic import ValidationError
 from structlog.contextvars import get_contextvars
 
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_shared.request_context import REQUEST_ID_HEADER
 from reelscan_shared.schemas.ml import InferenceRequest, InferenceResponse
@@ -42,12 +43,12 @@ class HttpMLClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
-    async def infer(self, endpoint: str, video_path: str, config: dict[str, Any]) -> InferenceResponse:
+    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any]) -> InferenceResponse:
         body = InferenceRequest(video_path=video_path, config=config).model_dump()
         request_id = get_contextvars().get("request_id")  # bound per job by the handler
         headers = {REQUEST_ID_HEADER: request_id} if request_id else None
         try:
-            resp = await self._http.post(endpoint, json=body, headers=headers)
+            resp = await self._http.post(f"/infer/{task_type.value}", json=body, headers=headers)
         except httpx.TransportError as exc:
             raise MLUnavailable(f"ML service unreachable ({type(exc).__name__}: {exc})") from exc
         if resp.status_code == 503:

@@ -17,14 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from arq.constants import in_progress_key_prefix
-
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import LONG_RUNNING_TASKS, RECONCILER_ACTIONS
 from reelscan_worker.bootstrap import WorkerDeps
-from reelscan_worker.lease import WORKER_ID, lease_key
+from reelscan_worker.lease import WORKER_ID, lease_held
 
 log = get_logger(__name__)
 LOCK_KEY = "reelscan:reconciler-lock"
@@ -71,20 +69,16 @@ class Reconciler:
         elif state == "in_progress" and await self._taken_but_never_started(task):
             # The worker that took the job died before it started the task: release
             # arq's marker so another worker takes the job (it is still queued).
-            await self.deps.redis.delete(in_progress_key_prefix + task.job_id)
+            await self.deps.queue.clear_in_progress(task.job_id)
             self._acted("released_abandoned_job", task, counts, state)
 
     async def _taken_but_never_started(self, task: Task) -> bool:
         """arq marked the job in progress more than a lease period ago, and no worker holds
-        its lease (a live worker takes the lease right after starting the task). arq sets
-        the marker to expire after ARQ_JOB_TIMEOUT + 10 s; what is left tells its age."""
-        if await self.deps.redis.exists(lease_key(task.job_id)):
+        its lease (a live worker takes the lease right after starting the task)."""
+        if await lease_held(self.deps.redis, task.job_id):
             return False
-        left_ms = await self.deps.redis.pttl(in_progress_key_prefix + task.job_id)
-        if left_ms < 0:  # gone meanwhile, or no expiry (not arq's marker)
-            return False
-        age_s = self.s.job_timeout_s + 10 - left_ms / 1000
-        return age_s > self.s.lease_ttl_s
+        age_s = await self.deps.queue.in_progress_age_s(task.job_id, self.s.job_timeout_s)
+        return age_s is not None and age_s > self.s.lease_ttl_s
 
     async def _running(self, task: Task, counts: Counter[str]) -> None:
         now = utcnow()
@@ -100,8 +94,8 @@ class Reconciler:
             self._acted("reset_lost_job", task, counts, state)
         elif state == "in_progress":
             lease_grace = timedelta(seconds=self.s.lease_ttl_s)
-            if now - started > lease_grace and not await self.deps.redis.exists(lease_key(task.job_id)):
-                await self.deps.redis.delete(in_progress_key_prefix + task.job_id)
+            if now - started > lease_grace and not await lease_held(self.deps.redis, task.job_id):
+                await self.deps.queue.clear_in_progress(task.job_id)
                 await self._rerun(task, "its worker stopped renewing its lease")
                 self._acted("reset_expired_lease", task, counts, state)
         elif state == "complete":

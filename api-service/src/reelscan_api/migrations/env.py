@@ -21,7 +21,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(async_url(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: run migrations through reelscan-api migrate (DATABASE_URL)")
+    engine = create_async_engine(async_url(url))
     async with engine.connect() as conn:
         await conn.run_sync(_run)
     await engine.dispose()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
@@ -9,13 +8,12 @@ from fastapi.exceptions import RequestValidationError
 from reelscan_api.bootstrap import Container
 from reelscan_api.routes.deps import container, require_read
 from reelscan_api.schemas import ArtifactListOut, ArtifactOut, ErrorOut
+from reelscan_shared.domain.artifacts import ArtifactType
 from reelscan_shared.domain.errors import NotFound
 from reelscan_shared.ports.repositories import ArtifactQuery
 
 router = APIRouter(tags=["artifacts"])
 
-ArtifactType = Literal["object_detection", "face_detection", "transcript_segment", "ocr_text",
-                       "place_classification", "scene"]
 MAX_MS = 2**53  # well past any video; keeps values inside PostgreSQL's bigint
 
 

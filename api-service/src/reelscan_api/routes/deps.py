@@ -8,19 +8,22 @@ with no API_TOKEN set, none does.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 
 from reelscan_api.bootstrap import Container
 from reelscan_api.schemas import ErrorOut
 
-UNAUTHORIZED = {401: {"model": ErrorOut, "description": "API_TOKEN is set and the bearer token is missing or wrong"}}
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "API_TOKEN is set and the bearer token is missing or wrong"}}
 
 
 # async, as are the two below: FastAPI runs a plain `def` dependency in a worker thread,
 # and that thread hop cost ~10% of the API's CPU under load (py-spy, bench-scale).
 async def container(request: Request) -> Container:
-    return request.app.state.container
+    c: Container = request.app.state.container
+    return c
 
 
 def _check_token(c: Container, request: Request) -> None:

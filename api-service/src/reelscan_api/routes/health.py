@@ -12,7 +12,8 @@ router = APIRouter(tags=["operations"])
 
 
 def _monitor(request: Request) -> HealthMonitor:
-    return request.app.state.health
+    monitor: HealthMonitor = request.app.state.health
+    return monitor
 
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})

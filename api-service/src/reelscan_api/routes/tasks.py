@@ -1,27 +1,23 @@
-"""Task endpoints. State changes are atomic transitions (see the repository);
-a task whose state does not allow the action answers 409."""
+"""Task endpoints: HTTP in and out; the actions themselves are in ``task_actions``.
+A task whose state does not allow the action answers 409."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from reelscan_api import cursor as cursor_codec
 from reelscan_api.bootstrap import Container
-from reelscan_api.producer import log_enqueued
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
 from reelscan_api.schemas import ErrorOut, TaskActionOut, TaskListOut, TaskOut
-from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
-from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType, target_of
-from reelscan_shared.logging import get_logger
+from reelscan_shared.domain.tasks import TaskStatus, TaskType
 from reelscan_shared.ports.repositories import TaskQuery
 
-log = get_logger(__name__)
 router = APIRouter(prefix="/tasks", tags=["tasks"])
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut}, 409: {"model": ErrorOut},
+                                           503: {"model": ErrorOut}}
 WRITE_ERRORS = {**ERRORS, **UNAUTHORIZED}
 
 
@@ -58,63 +54,27 @@ async def list_tasks(
                        next_cursor=next_cursor)
 
 
-async def _task(c: Container, task_id: uuid.UUID) -> Task:
-    task = await c.tasks.get(str(task_id))
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    return task
-
-
-async def _apply(c: Container, task: Task, event: Event) -> Task:
-    updated = await c.tasks.apply(task.task_id, event, utcnow())
-    if updated is None:  # the status changed under us or never allowed it
-        current = await _task(c, uuid.UUID(task.task_id))
-        raise InvalidTransition(task.task_id, current.status.value, target_of(event).value)
-    return updated
-
-
 @router.get("/{task_id}", response_model=TaskOut, responses=ERRORS, dependencies=[Depends(require_read)])
 async def get_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskOut:
-    return TaskOut.of(await _task(c, task_id))
+    return TaskOut.of(await c.task_actions.get(str(task_id)))
 
 
 @router.post("/{task_id}/enqueue", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def enqueue_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Enqueue a PENDING task's job (a no-op if it is already queued)."""
-    task = await _task(c, task_id)
-    if task.status is not TaskStatus.PENDING:
-        raise InvalidTransition(task.task_id, task.status.value, "enqueued")
-    enqueued = await c.queue.enqueue(task)
-    if enqueued:
-        log_enqueued(task, "enqueue")
-    return TaskActionOut(task=TaskOut.of(task), enqueued=enqueued)
+    return TaskActionOut.of(await c.task_actions.enqueue(str(task_id)))
 
 
 @router.post("/{task_id}/cancel", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def cancel_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Mark the task CANCELLED and abort its job; 409 if it already finished."""
-    task = await _apply(c, await _task(c, task_id), Event.CANCEL)
-    c.task_totals.invalidate()
-    try:
-        await c.queue.abort(task)
-    except QueueUnavailable as exc:
-        # The row is CANCELLED: a worker that picks the job up skips it, and a running
-        # attempt cannot complete (completion requires RUNNING).
-        log.warning("abort_deferred", task_id=task.task_id, job_id=task.job_id, reason=str(exc))
-    return TaskActionOut(task=TaskOut.of(task), enqueued=False)
+    return TaskActionOut.of(await c.task_actions.cancel(str(task_id)))
 
 
 @router.post("/{task_id}/retry", response_model=TaskActionOut, responses=WRITE_ERRORS,
              dependencies=[Depends(require_write)])
 async def retry_task(task_id: uuid.UUID, c: Container = Depends(container)) -> TaskActionOut:
     """Send a FAILED or CANCELLED task back to PENDING and enqueue it again."""
-    task = await _task(c, task_id)
-    await c.queue.ping()  # refuse (503) before changing state if the queue is down
-    task = await _apply(c, task, Event.RETRY)
-    c.task_totals.invalidate()
-    enqueued = await c.queue.requeue(task)
-    if enqueued:
-        log_enqueued(task, "retry")
-    return TaskActionOut(task=TaskOut.of(task), enqueued=enqueued)
+    return TaskActionOut.of(await c.task_actions.retry(str(task_id)))

@@ -1,3 +1,6 @@
+"""What an analyzer is: the analysis's row from the shared table, and the coroutine
+that runs it on one video."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -5,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from reelscan_shared.analyses import Analysis
+from reelscan_shared.domain.artifacts import ArtifactType
+from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.schemas.configs import AnalysisConfig
 
 if TYPE_CHECKING:
     from reelscan_ml.pipeline import InferenceContext
@@ -21,17 +27,23 @@ class AnalyzerOutput:
     model_profile: str
 
 
+# (context, video, validated config of the analysis's config model) -> output
+Run = Callable[["InferenceContext", Path, Any], Awaitable[AnalyzerOutput]]
+
+
 @dataclass(frozen=True)
 class Analyzer:
-    name: str  # the endpoint's last segment: objects, faces, transcribe, ocr, places, scenes
-    artifact_type: str
-    config_model: type[BaseModel]
-    run: Callable[[InferenceContext, Path, Any], Awaitable[AnalyzerOutput]]
+    analysis: Analysis  # config model and artifact type come from the shared table
+    run: Run
 
+    @property
+    def task_type(self) -> TaskType:
+        return self.analysis.task_type
 
-ANALYZERS: dict[str, Analyzer] = {}
+    @property
+    def config_model(self) -> type[AnalysisConfig]:
+        return self.analysis.config_model
 
-
-def register(analyzer: Analyzer) -> Analyzer:
-    ANALYZERS[analyzer.name] = analyzer
-    return analyzer
+    @property
+    def artifact_type(self) -> ArtifactType:
+        return self.analysis.artifact_type

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from reelscan_ml import frames
-from reelscan_ml.analyzers.base import Analyzer, AnalyzerOutput, register
-from reelscan_ml.analyzers.configs import FaceConfig, FrameConfig, OCRConfig, PlacesConfig
+from reelscan_ml.analyzers.base import AnalyzerOutput
 from reelscan_ml.pipeline import InferenceContext
+from reelscan_shared.schemas.configs import FacesConfig, ObjectsConfig, OCRConfig, PlacesConfig
 
 # (frame, one model result for it) -> payloads
 ToPayloads = Callable[[frames.Frame, Any], list[dict[str, Any]]]
@@ -28,7 +28,7 @@ def _frame_fields(frame: frames.Frame) -> dict[str, Any]:
     return {"frame_ms": frame.ms, "frame_width": frame.width, "frame_height": frame.height}
 
 
-def _detections(*fields: str) -> ToPayloads:
+def detections(*fields: str) -> ToPayloads:
     """One payload per box, carrying the frame's size and the named extra fields."""
     def to_payloads(frame: frames.Frame, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**_frame_fields(frame), **{k: d[k] for k in fields}, "confidence": d["confidence"],
@@ -36,7 +36,7 @@ def _detections(*fields: str) -> ToPayloads:
     return to_payloads
 
 
-def _places(frame: frames.Frame, top_k: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def places(frame: frames.Frame, top_k: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"frame_ms": frame.ms, "top_k": top_k}]
 
 
@@ -55,23 +55,23 @@ async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, producer: 
                               model_profile=model.profile)
 
 
-async def run_objects(ctx: InferenceContext, path: Path, cfg: FrameConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/objects", _detections("label", "class_id"))
+# How each model's per-frame result becomes payloads (unit-tested against the payload models).
+OBJECTS = detections("label", "class_id")
+FACES = detections()
+OCR = detections("text")
 
 
-async def run_faces(ctx: InferenceContext, path: Path, cfg: FaceConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/faces", _detections())
+async def run_objects(ctx: InferenceContext, path: Path, cfg: ObjectsConfig) -> AnalyzerOutput:
+    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/objects", OBJECTS)
+
+
+async def run_faces(ctx: InferenceContext, path: Path, cfg: FacesConfig) -> AnalyzerOutput:
+    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/faces", FACES)
 
 
 async def run_ocr(ctx: InferenceContext, path: Path, cfg: OCRConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/ocr", _detections("text"))
+    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/ocr", OCR)
 
 
 async def run_places(ctx: InferenceContext, path: Path, cfg: PlacesConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/places", _places)
-
-
-register(Analyzer("objects", "object_detection", FrameConfig, run_objects))
-register(Analyzer("faces", "face_detection", FaceConfig, run_faces))
-register(Analyzer("ocr", "ocr_text", OCRConfig, run_ocr))
-register(Analyzer("places", "place_classification", PlacesConfig, run_places))
+    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/places", places)

@@ -42,7 +42,7 @@ class HaarFaceDetector(Model):
         rects, _levels, weights = self._cascade.detectMultiScale3(
             gray, scaleFactor=1.1, minNeighbors=5, minSize=(24, 24), outputRejectLevels=True
         )
-        faces = []
+        faces: list[dict[str, Any]] = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights) if len(rects) else [], strict=False):
             # The cascade's stage-sum weight is unbounded; squash it into (0, 1).
             confidence = float(1.0 / (1.0 + np.exp(-float(weight))))

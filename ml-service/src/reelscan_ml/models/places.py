@@ -35,7 +35,7 @@ class Places365Classifier(Model):
         self.library_version = version("torchvision")
         self.labels = places365_labels()
         net = getattr(torchvision.models, self.spec.architecture)(num_classes=len(self.labels))
-        if where.weights == "trained":
+        if where.weights == "trained" and where.path is not None:
             checkpoint = torch.load(where.path, map_location="cpu", weights_only=False)
             state = checkpoint.get("state_dict", checkpoint)
             net.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})

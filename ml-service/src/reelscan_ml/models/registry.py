@@ -13,6 +13,7 @@ from reelscan_ml.models.ocr import EasyOCRReader
 from reelscan_ml.models.places import Places365Classifier
 from reelscan_ml.models.whisper import FasterWhisper
 from reelscan_ml.models.yolo import UltralyticsDetector
+from reelscan_shared.domain.tasks import TaskType
 
 BACKENDS: dict[str, type[Model]] = {
     "ultralytics": UltralyticsDetector,
@@ -24,17 +25,17 @@ BACKENDS: dict[str, type[Model]] = {
 
 
 class ModelRegistry:
-    def __init__(self, chosen: dict[str, profiles.ModelProfile], cache_dir: Path, device: str,
+    def __init__(self, chosen: dict[TaskType, profiles.ModelProfile], cache_dir: Path, device: str,
                  batch_size: int = 0) -> None:
         self.cache_dir = cache_dir
-        self.models: dict[str, Model] = {
+        self.models: dict[TaskType, Model] = {
             analysis: BACKENDS[spec.backend](spec, cache_dir, device, batch_size) for analysis, spec in chosen.items()
         }
 
-    def __getitem__(self, analysis: str) -> Model:
+    def __getitem__(self, analysis: TaskType) -> Model:
         return self.models[analysis]
 
-    def unload_idle(self, ttl_s: float, now: float) -> list[str]:
+    def unload_idle(self, ttl_s: float, now: float) -> list[TaskType]:
         """Unload models unused for ``ttl_s`` seconds (and not in use); returns their analyses."""
         return [a for a, m in self.models.items()
                 if m.state == "ready" and not m.users and now - m.last_used >= ttl_s and m.unload()]

@@ -6,6 +6,8 @@ arq details this adapter handles:
 - ``requeue`` (for retry) deletes the kept result and any abort marker first: a
   stale marker would abort the new job (python-arq/arq#485);
 - worker liveness is arq's own health-check key, refreshed by live workers;
+- a job a worker has taken carries arq's in-progress marker, set to expire
+  ``job_timeout + 10 s`` after it was taken (what is left of it tells its age);
 - ``enqueue_many`` writes arq's job format itself, in pipelined batches, with the
   same "not if it exists" rule as ``ArqRedis.enqueue_job`` made atomic by a Lua
   script: one round trip per batch instead of three per job (60,000 jobs from a
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
 
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
@@ -33,7 +36,9 @@ from redis.exceptions import RedisError
 from reelscan_shared.domain.errors import QueueUnavailable
 from reelscan_shared.domain.tasks import Task
 
+T = TypeVar("T")
 JOB_FUNCTION = "run_task"
+ARQ_IN_PROGRESS_EXTRA_S = 10  # arq's worker: in_progress_timeout_s = job_timeout + 10
 ENQUEUE_BATCH = 500
 
 # KEYS: job key, result key, queue; ARGV: serialized job, expiry (ms), job id, score.
@@ -50,7 +55,7 @@ def redis_settings(url: str, *, conn_timeout: int = 3, conn_retries: int = 2) ->
     settings = RedisSettings.from_dsn(url)
     settings.conn_timeout = conn_timeout
     settings.conn_retries = conn_retries
-    settings.conn_retry_delay = 0.5
+    settings.conn_retry_delay = 0.5  # type: ignore[assignment]  # arq says int; it sleeps any number
     return settings
 
 
@@ -60,7 +65,7 @@ class ArqJobQueue:
         self._timeout = op_timeout
         self._enqueue_if_absent = pool.register_script(ENQUEUE_IF_ABSENT)
 
-    async def _bounded(self, coro):  # noqa: ANN001, ANN202
+    async def _bounded(self, coro: Awaitable[T]) -> T:
         try:
             return await asyncio.wait_for(coro, self._timeout)
         except (OSError, TimeoutError, RedisError) as exc:
@@ -107,6 +112,15 @@ class ArqJobQueue:
     async def job_state(self, job_id: str, queue: str) -> str:
         status = await self._bounded(Job(job_id, self.pool, _queue_name=queue).status())
         return status.value
+
+    async def in_progress_age_s(self, job_id: str, job_timeout_s: float) -> float | None:
+        left_ms = int(await self._bounded(self.pool.pttl(in_progress_key_prefix + job_id)))
+        if left_ms < 0:  # no marker (-2), or one without expiry (-1): not arq's
+            return None
+        return job_timeout_s + ARQ_IN_PROGRESS_EXTRA_S - left_ms / 1000
+
+    async def clear_in_progress(self, job_id: str) -> None:
+        await self._bounded(self.pool.delete(in_progress_key_prefix + job_id))
 
     async def depth(self, queue: str) -> int:
         return int(await self._bounded(self.pool.zcard(queue)))

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+
+class ArtifactType(enum.StrEnum):
+    """What one stored result item is; each analysis declares the types it produces
+    (``reelscan_shared.analyses``)."""
+
+    OBJECT_DETECTION = "object_detection"
+    FACE_DETECTION = "face_detection"
+    TRANSCRIPT_SEGMENT = "transcript_segment"
+    OCR_TEXT = "ocr_text"
+    PLACE_CLASSIFICATION = "place_classification"
+    SCENE = "scene"
 
 
 @dataclass(frozen=True)

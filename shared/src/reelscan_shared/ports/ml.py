@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.schemas.ml import InferenceResponse
 
 
@@ -21,6 +22,8 @@ class MLUnavailable(Exception):
 
 
 class MLClient(Protocol):
-    async def infer(self, endpoint: str, video_path: str, config: dict[str, Any]) -> InferenceResponse: ...
+    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any]) -> InferenceResponse:
+        """Run the analysis ``task_type`` on the video with ``config``."""
+        ...
 
     async def aclose(self) -> None: ...

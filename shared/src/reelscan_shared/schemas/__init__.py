@@ -1,21 +1,22 @@
-"""Versioned pydantic schemas: artifact payloads and the ML service wire format."""
+"""Versioned pydantic schemas: artifact payloads, analysis configs and the ML
+service's wire format. Which analysis uses which is in ``reelscan_shared.analyses``."""
 
+from reelscan_shared.schemas.configs import AnalysisConfig
 from reelscan_shared.schemas.ml import InferenceItem, InferenceRequest, InferenceResponse
 from reelscan_shared.schemas.payloads import (
-    PAYLOAD_SCHEMAS,
     BoundingBox,
     FaceDetectionV1,
     ObjectDetectionV1,
     OCRTextV1,
+    Payload,
     PlaceClass,
     PlaceClassificationV1,
     SceneV1,
     TranscriptSegmentV1,
-    validate_payload,
 )
 
 __all__ = [
-    "PAYLOAD_SCHEMAS",
+    "AnalysisConfig",
     "BoundingBox",
     "FaceDetectionV1",
     "InferenceItem",
@@ -23,9 +24,9 @@ __all__ = [
     "InferenceResponse",
     "OCRTextV1",
     "ObjectDetectionV1",
+    "Payload",
     "PlaceClass",
     "PlaceClassificationV1",
     "SceneV1",
     "TranscriptSegmentV1",
-    "validate_payload",
 ]

@@ -1,14 +1,15 @@
 """Artifact payload schemas, one versioned model per artifact type.
 
 A payload is validated before it is stored; a change of shape gets a new model
-(``...V2``) and a new ``schema_version`` so old rows stay readable.
+(``...V2``) and a new ``schema_version`` so old rows stay readable. Which artifact
+type uses which model and version is said once, in ``reelscan_shared.analyses``.
 Boxes are in pixels of the decoded frame, with the frame size alongside so a
 client can scale them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -16,11 +17,13 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegativeMs = Annotated[int, Field(ge=0)]
 
 
-class _Payload(BaseModel):
+class Payload(BaseModel):
+    """Base of every artifact payload: strict (unknown keys refused) and immutable."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class BoundingBox(_Payload):
+class BoundingBox(Payload):
     x1: float = Field(ge=0)
     y1: float = Field(ge=0)
     x2: float = Field(ge=0)
@@ -33,7 +36,7 @@ class BoundingBox(_Payload):
         return self
 
 
-class _FrameDetection(_Payload):
+class _FrameDetection(Payload):
     frame_ms: NonNegativeMs
     frame_width: int = Field(gt=0)
     frame_height: int = Field(gt=0)
@@ -57,7 +60,7 @@ class FaceDetectionV1(_FrameDetection):
     pass
 
 
-class TranscriptSegmentV1(_Payload):
+class TranscriptSegmentV1(Payload):
     text: str = Field(min_length=1)
     start_ms: NonNegativeMs
     end_ms: NonNegativeMs
@@ -76,13 +79,13 @@ class OCRTextV1(_FrameDetection):
     text: str = Field(min_length=1)
 
 
-class PlaceClass(_Payload):
+class PlaceClass(Payload):
     label: str = Field(min_length=1)
     class_id: int = Field(ge=0)
     score: Confidence
 
 
-class PlaceClassificationV1(_Payload):
+class PlaceClassificationV1(Payload):
     frame_ms: NonNegativeMs
     top_k: list[PlaceClass] = Field(min_length=1)
 
@@ -94,7 +97,7 @@ class PlaceClassificationV1(_Payload):
         return self
 
 
-class SceneV1(_Payload):
+class SceneV1(Payload):
     scene_index: int = Field(ge=0)
     start_ms: NonNegativeMs
     end_ms: NonNegativeMs
@@ -106,24 +109,3 @@ class SceneV1(_Payload):
         if self.end_ms <= self.start_ms or self.end_frame < self.start_frame:
             raise ValueError("a scene must end after it starts")
         return self
-
-
-# artifact_type -> (schema_version, model)
-PAYLOAD_SCHEMAS: dict[str, tuple[int, type[_Payload]]] = {
-    "object_detection": (1, ObjectDetectionV1),
-    "face_detection": (1, FaceDetectionV1),
-    "transcript_segment": (1, TranscriptSegmentV1),
-    "ocr_text": (1, OCRTextV1),
-    "place_classification": (1, PlaceClassificationV1),
-    "scene": (1, SceneV1),
-}
-
-
-def validate_payload(artifact_type: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Validate ``payload``; return (schema_version, normalised payload).
-
-    Raises KeyError for an unknown artifact type and pydantic.ValidationError
-    for a payload that does not match its schema.
-    """
-    version, model = PAYLOAD_SCHEMAS[artifact_type]
-    return version, model.model_validate(payload).model_dump(mode="json")

@@ -32,7 +32,7 @@ OLD = {
     'ix_tasks_video_id_created_at': ['video_id', 'created_at'],
 }
 RUN_TIME = sa.text('(completed_at - started_at)')
-NEW = {
+NEW: dict[str, list[str | sa.TextClause]] = {
     'ix_tasks_created_at_task_id': ['created_at', 'task_id'],
     'ix_tasks_started_at_task_id': ['started_at', 'task_id'],
     'ix_tasks_run_time_task_id': [RUN_TIME, 'task_id'],

@@ -64,7 +64,7 @@ SEGMENTS: dict[str, list[_Segment]] = {
 }
 
 
-def filtered(stmt: Select, q: TaskQuery) -> Select:
+def filtered(stmt: Select[Any], q: TaskQuery) -> Select[Any]:
     if q.status is not None:
         stmt = stmt.where(tasks.c.status == q.status.value)
     if q.task_type is not None:
@@ -96,7 +96,7 @@ def _after(segment: _Segment, position: tuple[datetime | None, str], descending:
     return row < at if descending else row > at
 
 
-def page_statement(q: TaskQuery) -> Select:
+def page_statement(q: TaskQuery) -> Select[Any]:
     """SELECT the page's rows (``limit + 1`` of them, so the caller can tell if more follow)."""
     descending = q.order == "desc"
     parts = []
@@ -125,5 +125,5 @@ def page_statement(q: TaskQuery) -> Select:
     return select(merged).order_by(*ordering).limit(q.limit + 1).offset(q.offset)
 
 
-def count_statement(q: TaskQuery) -> Select:
+def count_statement(q: TaskQuery) -> Select[Any]:
     return filtered(select(func.count()).select_from(tasks), q)

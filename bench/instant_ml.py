@@ -2,10 +2,10 @@
 once with a fixed, valid result of realistic size (ITEMS items, 20 by default), so a
 benchmark measures Reelscan's own machinery (queue, worker, database), not a model.
 
-    python tests/bench/instant_ml.py PORT [ITEMS]
+    python bench/instant_ml.py PORT [ITEMS]
 
 It counts the requests per task it answered (GET /stats), so the benchmark can check
-that no task was processed twice. Never used outside tests/bench.
+that no task was processed twice. Never used outside bench.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections import Counter
 from typing import Any
 
 import uvicorn
+
+from reelscan_shared.analyses import ANALYSES
 
 FRAME = {"frame_width": 1280, "frame_height": 720}
 
@@ -39,8 +41,8 @@ def item(artifact_type: str, i: int) -> dict[str, Any]:
     return {"span_start_ms": ms, "span_end_ms": ms + 999, "payload": payloads[artifact_type]}
 
 
-ENDPOINTS = {"objects": "object_detection", "faces": "face_detection", "ocr": "ocr_text",
-             "transcribe": "transcript_segment", "places": "place_classification", "scenes": "scene"}
+# POST /infer/{task_type} -> the artifact type it answers with, from the analysis table.
+ENDPOINTS = {a.task_type.value: a.artifact_type.value for a in ANALYSES.values()}
 
 
 def responses(items: int) -> dict[str, bytes]:

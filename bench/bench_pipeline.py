@@ -1,7 +1,7 @@
 """Pipeline throughput benchmark: N generated videos through the whole stack.
 
 Prints wall time to process every task, tasks/minute, and the ML service's mean
-inference time per analysis, and saves them to tests/bench/results/pipeline-<ts>.json.
+inference time per analysis, and saves them to bench/results/pipeline-<ts>.json.
 Not part of `make test`; run with `make bench` (BENCH_VIDEOS=8 by default).
 """
 
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "dev"), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "dev")]
 
 import sample_videos as sv  # noqa: E402
-from helpers import make_stack, wait_until_finished  # noqa: E402
+from stack_runs import make_stack, wait_until_finished  # noqa: E402
 
 
 def inference_means(metrics: str) -> dict[str, float]:
@@ -53,7 +53,7 @@ def main() -> None:
         "mean_inference_s": inference_means(metrics), "cpus": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
-    out = REPO / "tests" / "bench" / "results" / f"pipeline-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out = REPO / "bench" / "results" / f"pipeline-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"saved {out.relative_to(REPO)}")
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "dev"), str(REPO / "tests"), str(REPO / "tests" / "e2e")]
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "dev")]
 
 import sample_videos as sv  # noqa: E402
-from helpers import make_stack  # noqa: E402
+from stack_runs import make_stack  # noqa: E402
 
 OUT = Path(os.environ.get("BENCH_OUT", ".bench"))
 RATE = 50

@@ -1,7 +1,7 @@
 """Scale benchmark (`make bench-scale`): Reelscan's own machinery, without models.
 
 1. Pipeline overhead: real workers, PostgreSQL and Valkey; the ML service replaced by
-   tests/bench/instant_ml.py (answers at once with ITEMS valid items). Tasks per second
+   bench/instant_ml.py (answers at once with ITEMS valid items). Tasks per second
    from the first enqueue until every task is COMPLETED with its artifacts written, and
    the per-task overhead (the worker's started_at -> completed_at: everything but the
    model) at 1, 2 and 4 worker processes with the same ARQ_MAX_JOBS each.
@@ -35,14 +35,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "dev"), str(REPO / "tests" / "bench")]
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "dev"), str(REPO / "bench")]
 
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
 from instant_ml import item  # noqa: E402
 from stack import Service, wait_for_http  # noqa: E402
 
-from reelscan_shared.domain.catalog import ANALYSES, GPU_QUEUE, config_for  # noqa: E402
+from reelscan_shared.analyses import ANALYSES, default_config  # noqa: E402
+from reelscan_shared.domain.queues import GPU_QUEUE  # noqa: E402
 
 TASKS = int(os.environ.get("BENCH_TASKS", "3000"))
 FILES = int(os.environ.get("BENCH_FILES", "10000"))
@@ -101,7 +102,7 @@ class Bench:
         self.valkey.start()
         subprocess.run([sys.executable, "-m", "reelscan_api.cli", "migrate"], env=self.env(), check=True,
                        cwd=REPO, capture_output=True)
-        self.ml = Service("instant-ml", [sys.executable, str(REPO / "tests/bench/instant_ml.py"),
+        self.ml = Service("instant-ml", [sys.executable, str(REPO / "bench/instant_ml.py"),
                                          str(self.ml_port), str(ITEMS)], self.env(), self.logs / "ml.log")
         self.ml.start()
         wait_for_http(f"http://127.0.0.1:{self.ml_port}/health", [self.ml])
@@ -347,7 +348,7 @@ async def insert_pending(url: str, n_tasks: int):
         "video_id", "path", "file_hash", "size_bytes", "duration_ms", "mtime", "discovered_at"])
     tasks = [Task(task_id=str(uuid.uuid4()), video_id=video_rows[i // 6][0], task_type=TaskType(TYPES[i % 6]),
                   status=TaskStatus.PENDING, queue=GPU_QUEUE, created_at=now,
-                  config=config_for(TaskType(TYPES[i % 6]), {})) for i in range(n_tasks)]
+                  config=default_config(TaskType(TYPES[i % 6]))) for i in range(n_tasks)]
     await conn.copy_records_to_table("tasks", records=[
         (t.task_id, t.video_id, t.task_type.value, "pending", t.queue, json.dumps(t.config), 0, now)
         for t in tasks], columns=["task_id", "video_id", "task_type", "status", "queue", "config", "attempts",

@@ -1,22 +1,33 @@
-"""Per-analysis request configs; unknown keys or bad values answer 422."""
+"""Per-analysis configs: what a task runs with, with its defaults, defined once.
+
+The API validates ``ANALYSIS_CONFIG`` overrides against these models at start-up and
+stores the full config on each new task; the ML service validates each request
+against the same model (unknown keys or bad values answer 422).
+"""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Config(BaseModel):
+class AnalysisConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FrameConfig(_Config):
+class FrameConfig(AnalysisConfig):
+    """Analyses of frames sampled every ``frame_interval_s`` seconds."""
+
     frame_interval_s: float = Field(1.0, gt=0, le=3600)
     min_confidence: float = Field(0.25, ge=0, le=1)
     max_frames: int = Field(10_000, ge=1, le=1_000_000)
     max_detections: int = Field(100, ge=1, le=1000, description="Per frame")
 
 
-class FaceConfig(FrameConfig):
+class ObjectsConfig(FrameConfig):
+    pass
+
+
+class FacesConfig(FrameConfig):
     frame_interval_s: float = Field(3.0, gt=0, le=3600)
 
 
@@ -25,16 +36,16 @@ class OCRConfig(FrameConfig):
     min_confidence: float = Field(0.3, ge=0, le=1)
 
 
-class PlacesConfig(_Config):
+class PlacesConfig(AnalysisConfig):
     frame_interval_s: float = Field(5.0, gt=0, le=3600)
     top_k: int = Field(5, ge=1, le=365)
     max_frames: int = Field(10_000, ge=1, le=1_000_000)
 
 
-class TranscribeConfig(_Config):
+class TranscriptionConfig(AnalysisConfig):
     language: str | None = Field("en", min_length=2, max_length=8)
 
 
-class ScenesConfig(_Config):
+class ScenesConfig(AnalysisConfig):
     threshold: float = Field(27.0, gt=0, le=255)
     min_scene_len_s: float = Field(0.5, ge=0, le=3600)

@@ -3,7 +3,7 @@ model's own speed, on a generated 60 s 1280x720 25 fps H.264 video with speech.
 
 For objects (1 frame per second), OCR (its default 1 frame per 2 s) and
 transcription it measures
-  endpoint  POST /infer/<analysis> on a running ML service (a real process), wall time;
+  endpoint  POST /infer/<task_type> on a running ML service (a real process), wall time;
   floor     the bare model on the same input already decoded (frames or 16 kHz audio),
             in the same batches, in this process;
   naive     (objects only) OpenCV reads every frame in order and the model runs one
@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "dev")]
 
 import sample_videos  # noqa: E402
@@ -107,11 +107,11 @@ def measure_endpoints(video: Path) -> dict[str, Any]:
     service = MLService(video.parent)
     try:
         # Load and warm every model first (loading is not inference), as the floor does.
-        service.infer("objects", video, frame_interval_s=1.0)
+        service.infer("object_detection", video, frame_interval_s=1.0)
         service.infer("ocr", video, frame_interval_s=30)
-        service.infer("transcribe", video)
-        objects = median_time(lambda: service.infer("objects", video, frame_interval_s=1.0), REPEAT)
-        transcribe = median_time(lambda: service.infer("transcribe", video), REPEAT)
+        service.infer("transcription", video)
+        objects = median_time(lambda: service.infer("object_detection", video, frame_interval_s=1.0), REPEAT)
+        transcribe = median_time(lambda: service.infer("transcription", video), REPEAT)
         poller = ProbePoller(f"http://127.0.0.1:{service.port}")
         poller.start()
         ocr = median_time(lambda: service.infer("ocr", video, frame_interval_s=OCR_INTERVAL_S), 1)
@@ -124,17 +124,18 @@ def measure_endpoints(video: Path) -> dict[str, Any]:
 
 
 def measure_floors_and_naive(video: Path) -> dict[str, float]:
-    from reelscan_ml.analyzers.configs import FrameConfig, OCRConfig, TranscribeConfig
     from reelscan_ml.device import pin_torch_threads, set_torch_threads
     from reelscan_ml.frames import decode_audio, sample_frames
     from reelscan_ml.models.registry import ModelRegistry
     from reelscan_ml.settings import MLSettings
+    from reelscan_shared.domain.tasks import TaskType
+    from reelscan_shared.schemas.configs import ObjectsConfig, OCRConfig, TranscriptionConfig
 
     settings = MLSettings(**ENV)
     set_torch_threads(settings.torch_threads)  # as the service does at start-up
     registry = ModelRegistry(settings.profiles(), settings.model_cache_dir.resolve(), "cpu", settings.ml_batch_size)
 
-    def floor(analysis: str, inputs: list[Any], cfg: Any, repeat: int) -> float:
+    def floor(analysis: TaskType, inputs: list[Any], cfg: Any, repeat: int) -> float:
         model = registry[analysis]
         model.load()
         pin_torch_threads()  # as the service does before every model call
@@ -143,17 +144,17 @@ def measure_floors_and_naive(video: Path) -> dict[str, float]:
         return median_time(lambda: [model.predict_batch(inputs[i:i + size], cfg)
                                     for i in range(0, len(inputs), size)], repeat)
 
-    yolo = registry["objects"]
+    yolo = registry[TaskType.OBJECT_DETECTION]
     object_frames = [f.rgb for f in sample_frames(video, 1.0, pixel_format=yolo.pixel_format)]
     ocr_frames = [f.rgb for f in sample_frames(video, OCR_INTERVAL_S)]
     audio = decode_audio(video)
     result = {
-        "objects_floor_s": floor("objects", object_frames, FrameConfig(), REPEAT),
-        "transcribe_floor_s": floor("transcribe", [audio], TranscribeConfig(), REPEAT),
-        "ocr_floor_s": floor("ocr", ocr_frames, OCRConfig(), 1),
+        "objects_floor_s": floor(TaskType.OBJECT_DETECTION, object_frames, ObjectsConfig(), REPEAT),
+        "transcribe_floor_s": floor(TaskType.TRANSCRIPTION, [audio], TranscriptionConfig(), REPEAT),
+        "ocr_floor_s": floor(TaskType.OCR, ocr_frames, OCRConfig(), 1),
     }
     pin_torch_threads()
-    result["objects_naive_s"] = median_time(lambda: naive_objects(video, yolo, FrameConfig()), REPEAT)
+    result["objects_naive_s"] = median_time(lambda: naive_objects(video, yolo, ObjectsConfig()), REPEAT)
     return result
 
 

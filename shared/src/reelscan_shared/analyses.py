@@ -1,0 +1,155 @@
+"""The analysis table: every analysis described once.
+
+One row per analysis: its task type (the one name used everywhere: the task, the
+queue's jobs, ``ANALYSIS_CONFIG``, the ML service's ``POST /infer/{task_type}``, the
+metrics' labels), the queue that runs it, its config model (with the defaults), and
+the artifact type(s) it produces with their payload model and schema version.
+
+Everything else is derived from this table: the default config stored on new tasks,
+the validation of ``ANALYSIS_CONFIG`` at start-up, ``PAYLOAD_SCHEMAS`` and the
+worker's payload validation, the API's ``artifact_type`` parameter (``ArtifactType``)
+and the ML service's routing. Adding an analysis means: a ``TaskType`` and an
+``ArtifactType`` name, a row here with its config and payload models, and an
+analyzer (with its model) in the ML service; nothing in the worker or the API routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from reelscan_shared.domain.artifacts import ArtifactType
+from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
+from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.schemas.configs import (
+    AnalysisConfig,
+    FacesConfig,
+    ObjectsConfig,
+    OCRConfig,
+    PlacesConfig,
+    ScenesConfig,
+    TranscriptionConfig,
+)
+from reelscan_shared.schemas.payloads import (
+    FaceDetectionV1,
+    ObjectDetectionV1,
+    OCRTextV1,
+    Payload,
+    PlaceClassificationV1,
+    SceneV1,
+    TranscriptSegmentV1,
+)
+
+
+@dataclass(frozen=True)
+class ArtifactSchema:
+    """An artifact type with the payload model (and its version) new rows are written in."""
+
+    artifact_type: ArtifactType
+    schema_version: int
+    payload_model: type[Payload]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    task_type: TaskType
+    queue: str
+    config_model: type[AnalysisConfig]
+    artifacts: tuple[ArtifactSchema, ...]
+
+    @property
+    def artifact_type(self) -> ArtifactType:
+        """The artifact type the analysis produces by default (its first)."""
+        return self.artifacts[0].artifact_type
+
+    def produces(self, artifact_type: str) -> bool:
+        return any(a.artifact_type == artifact_type for a in self.artifacts)
+
+
+def _v1(artifact_type: ArtifactType, model: type[Payload]) -> tuple[ArtifactSchema]:
+    return (ArtifactSchema(artifact_type, 1, model),)
+
+
+_ROWS = (
+    Analysis(TaskType.OBJECT_DETECTION, GPU_QUEUE, ObjectsConfig,
+             _v1(ArtifactType.OBJECT_DETECTION, ObjectDetectionV1)),
+    Analysis(TaskType.FACE_DETECTION, GPU_QUEUE, FacesConfig, _v1(ArtifactType.FACE_DETECTION, FaceDetectionV1)),
+    Analysis(TaskType.TRANSCRIPTION, GPU_QUEUE, TranscriptionConfig,
+             _v1(ArtifactType.TRANSCRIPT_SEGMENT, TranscriptSegmentV1)),
+    Analysis(TaskType.OCR, GPU_QUEUE, OCRConfig, _v1(ArtifactType.OCR_TEXT, OCRTextV1)),
+    Analysis(TaskType.PLACE_DETECTION, GPU_QUEUE, PlacesConfig,
+             _v1(ArtifactType.PLACE_CLASSIFICATION, PlaceClassificationV1)),
+    Analysis(TaskType.SCENE_DETECTION, CPU_QUEUE, ScenesConfig, _v1(ArtifactType.SCENE, SceneV1)),
+)
+
+
+def _index(rows: tuple[Analysis, ...]) -> dict[TaskType, Analysis]:
+    """The table by task type; a task type without a row (or with two), or an artifact
+    type claimed twice, fails at import in every service rather than at the first job."""
+    table = {row.task_type: row for row in rows}
+    if len(table) != len(rows) or set(table) != set(TaskType):
+        raise RuntimeError(f"the analysis table must have exactly one row per TaskType; it has {len(rows)} "
+                           f"rows for {sorted(table)}")
+    produced = [a.artifact_type for row in rows for a in row.artifacts]
+    if len(set(produced)) != len(produced) or set(produced) != set(ArtifactType):
+        raise RuntimeError(f"each ArtifactType must belong to exactly one analysis: {sorted(produced)}")
+    return table
+
+
+ANALYSES: Mapping[TaskType, Analysis] = _index(_ROWS)
+
+# artifact_type -> (schema_version, payload model) of new rows
+PAYLOAD_SCHEMAS: Mapping[ArtifactType, tuple[int, type[Payload]]] = {
+    a.artifact_type: (a.schema_version, a.payload_model) for row in _ROWS for a in row.artifacts
+}
+
+
+def analysis_for(task_type: TaskType | str) -> Analysis:
+    """The row of ``task_type``; ValueError for a name that is not a task type."""
+    return ANALYSES[TaskType(task_type)]
+
+
+def validate_payload(artifact_type: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Validate ``payload``; return (schema_version, normalised payload).
+
+    Raises KeyError for an unknown artifact type and pydantic.ValidationError
+    for a payload that does not match its schema.
+    """
+    try:
+        version, model = PAYLOAD_SCHEMAS[ArtifactType(artifact_type)]
+    except ValueError:
+        raise KeyError(f"unknown artifact type {artifact_type!r}; one of {sorted(PAYLOAD_SCHEMAS)}") from None
+    return version, model.model_validate(payload).model_dump(mode="json")
+
+
+class InvalidAnalysisConfig(ValueError):
+    """An ``ANALYSIS_CONFIG`` override names no analysis, or a field its model refuses."""
+
+
+def parse_overrides(raw: Mapping[str, Any]) -> dict[TaskType, dict[str, Any]]:
+    """Check per-analysis overrides (``{"ocr": {"min_confidence": 0.4}}``) against the
+    config models; the error names the analysis and the field."""
+    overrides: dict[TaskType, dict[str, Any]] = {}
+    for name, values in raw.items():
+        if name not in ANALYSES:
+            raise InvalidAnalysisConfig(f"unknown analysis {name!r}; use any of {[t.value for t in ANALYSES]}")
+        if not isinstance(values, dict):
+            raise InvalidAnalysisConfig(f"{name}: expected an object of config fields, got {values!r}")
+        task_type = TaskType(name)
+        try:
+            ANALYSES[task_type].config_model.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(f"{name}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise InvalidAnalysisConfig(problems) from exc
+        overrides[task_type] = dict(values)
+    return overrides
+
+
+def default_config(task_type: TaskType, overrides: Mapping[TaskType, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The full config a new task of ``task_type`` runs with: the model's defaults with
+    the operator's overrides (from ``parse_overrides``) on top."""
+    model = ANALYSES[task_type].config_model
+    return model.model_validate((overrides or {}).get(task_type, {})).model_dump(mode="json")
