@@ -15,12 +15,12 @@ from helpers import make_stack, wait_until_finished
 from stack import Stack
 
 from reelscan_shared.analyses import validate_payload
+from reelscan_shared.domain.artifacts import ArtifactType
 
 pytestmark = pytest.mark.e2e
 GOOD = ("speech.mp4", "text.mp4", "cuts.mp4", "face.mp4")
 BAD = ("corrupt.mp4", "zero.mp4", "truncated.mp4", "notes.mkv")
-ALL_ARTIFACT_TYPES = {"object_detection", "face_detection", "transcript_segment", "ocr_text",
-                      "place_classification", "scene"}
+ALL_ARTIFACT_TYPES = {t.value for t in ArtifactType}  # the sample videos yield every kind
 
 
 @pytest.fixture(scope="module")
