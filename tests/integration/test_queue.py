@@ -1,6 +1,6 @@
 """The arq adapter against a real Valkey."""
 
-from arq.constants import abort_jobs_ss, result_key_prefix
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, result_key_prefix
 from arq.jobs import Job, serialize_result
 from factories import task
 
@@ -59,3 +59,18 @@ async def test_enqueue_many_in_batches_writes_jobs_arq_can_read(redis) -> None:
     info = await Job(tasks[1000].job_id, redis, _queue_name=GPU_QUEUE).info()
     assert info is not None and info.function == "run_task" and info.args == (tasks[1000].task_id,)
     assert await q.job_state(tasks[1000].job_id, GPU_QUEUE) == "queued"
+
+
+async def test_a_taken_jobs_age_is_read_from_arqs_marker_and_the_marker_can_be_cleared(redis) -> None:
+    q = ArqJobQueue(redis)
+    t = task()
+    await q.enqueue(t)
+    assert await q.in_progress_age_s(t.job_id, job_timeout_s=1800) is None  # queued, not taken
+    # What an arq worker writes when it takes a job, as if it took this one 30 s ago.
+    await redis.psetex(in_progress_key_prefix + t.job_id, (1800 + 10 - 30) * 1000, b"1")
+    age = await q.in_progress_age_s(t.job_id, job_timeout_s=1800)
+    assert age is not None and 30 <= age < 90  # upper bound: only a stalled machine gets near it
+    assert await q.job_state(t.job_id, t.queue) == "in_progress"
+    await q.clear_in_progress(t.job_id)
+    assert await q.in_progress_age_s(t.job_id, job_timeout_s=1800) is None
+    assert await q.job_state(t.job_id, t.queue) == "queued"  # still on the queue for another worker
