@@ -76,9 +76,12 @@ async def test_health_answers_while_a_long_inference_runs(library, tmp_path) -> 
 
 
 async def test_a_request_past_its_timeout_is_504_and_releases_everything(library, tmp_path) -> None:
-    # 0.2 s: less than loading EasyOCR takes (seconds) on any machine, so the request
-    # times out however fast the model then reads.
-    async with ml_service(library, tmp_path, GPU_CONCURRENCY="1", ML_REQUEST_TIMEOUT="0.2") as client:
+    # The timed-out request loads EasyOCR and reads ~60 frames: seconds on any machine, far
+    # past 0.5 s. ML_MAX_WAITING=0 leaves room for one request at a time, so had it kept
+    # its place, the next request would be refused (503) instead of answered.
+    (library / "notes.mp4").write_text("a text file with a video extension\n")
+    async with ml_service(library, tmp_path, GPU_CONCURRENCY="1", ML_MAX_WAITING="0",
+                          ML_REQUEST_TIMEOUT="0.5") as client:
         slow = await infer(client, "ocr", library / "text.mp4", frame_interval_s=0.1)
         assert slow.status_code == 504 and "ML_REQUEST_TIMEOUT" in slow.json()["detail"]
 
@@ -86,7 +89,9 @@ async def test_a_request_past_its_timeout_is_504_and_releases_everything(library
             gate = (await client.get("/health")).json()["semaphore"]
             return gate["in_use"] == 0 and gate["in_flight"] == 0
         await eventually(idle)
-        assert (await infer(client, "scene_detection", library / "cuts.mp4")).status_code == 200
+        # Admitted and answered: a file that is no video fails at once inside the request.
+        after = await infer(client, "scene_detection", library / "notes.mp4")
+        assert after.status_code == 422 and "notes.mp4" in after.json()["detail"]
 
 
 async def test_ready_waits_for_preloaded_models(library, tmp_path) -> None:

@@ -44,3 +44,25 @@ def test_first_loads_in_parallel_threads_of_a_fresh_process(tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().endswith(
         "['face_detection', 'object_detection', 'ocr', 'place_detection', 'transcription']")
+
+
+def test_concurrent_predictions_on_one_haar_cascade_agree_with_a_single_thread(tmp_path: Path) -> None:
+    """OpenCV's CascadeClassifier is not thread-safe: two requests detecting at once on
+    the shared model found no face at all (seen in an e2e run on a loaded machine)."""
+    import cv2
+    from skimage import data
+
+    from reelscan_ml.models.faces import HaarFaceDetector
+    from reelscan_ml.models.profiles import FACES
+    from reelscan_shared.schemas.configs import FacesConfig
+
+    model = HaarFaceDetector(FACES["opencv-haar"], tmp_path, "cpu")
+    model.load()
+    frame = np.zeros((360, 640, 3), np.uint8)
+    frame[:, 140:500] = cv2.resize(data.astronaut(), (360, 360))
+    cfg = FacesConfig()
+    alone = model.predict_batch([frame], cfg)
+    assert alone[0], "the astronaut's face is found"
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda _: model.predict_batch([frame], cfg), range(64)))
+    assert all(r == alone for r in together)

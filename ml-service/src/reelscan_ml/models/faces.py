@@ -35,7 +35,10 @@ class HaarFaceDetector(Model):
         del self._cascade
 
     def predict_batch(self, inputs: list[np.ndarray], cfg: Any) -> list[list[dict[str, Any]]]:
-        return [self._detect(frame, cfg.min_confidence, cfg.max_detections) for frame in inputs]
+        # OpenCV's CascadeClassifier is not thread-safe: two requests detecting at once on
+        # the shared cascade (GPU_CONCURRENCY > 1) came back with no face at all.
+        with self.predict_lock:
+            return [self._detect(frame, cfg.min_confidence, cfg.max_detections) for frame in inputs]
 
     def _detect(self, frame: np.ndarray, min_confidence: float, max_detections: int) -> list[dict[str, Any]]:
         gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
