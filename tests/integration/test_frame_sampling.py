@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -29,14 +30,15 @@ def real_world_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def decode_everything(path: Path, interval_s: float) -> list[tuple[int, np.ndarray]]:
-    """The obvious way: decode every frame, keep the first at or after each tick."""
+    """The obvious way: decode every frame, keep the first at or after each tick (up to half
+    a frame early), once per tick."""
     kept, next_s = [], 0.0
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
             if frame.time + 0.02 < next_s:
                 continue
             kept.append((round(frame.time * 1000), frame.to_ndarray(format="rgb24")))
-            next_s = (int(frame.time / interval_s + 1e-9) + 1) * interval_s
+            next_s = (int((frame.time + 0.02) / interval_s + 1e-9) + 1) * interval_s
     return kept
 
 
@@ -53,6 +55,10 @@ def test_sampling_matches_decoding_everything(real_world_video: Path, interval_s
     got = list(frames.sample_frames(real_world_video, interval_s))
     assert [f.ms for f in got] == [ms for ms, _ in expected]
     assert all(np.array_equal(f.rgb, rgb) for f, (_, rgb) in zip(got, expected, strict=True))
+    # One frame per tick: at 25 fps the 0.5 s tick falls between two frames (0.48, 0.52 s),
+    # and both were once sampled.
+    frame_ms = 1000 / sample_videos.FPS
+    assert all(b.ms - a.ms > interval_s * 1000 - frame_ms for a, b in pairwise(got)), [f.ms for f in got][:6]
 
 
 def test_sampling_stops_when_cancelled(real_world_video: Path) -> None:

@@ -106,7 +106,11 @@ class _Sampler:
                 if frame.time is None or frame.time + self.frame_s / 2 < next_s:
                     continue
                 yield Frame(ms=max(round(frame.time * 1000), 0), rgb=frame.to_ndarray(format=self.pixel_format))
-                next_s = (int(frame.time / self.interval + 1e-9) + 1) * self.interval
+                # The next mark after the one this frame stands for: a frame up to half a frame
+                # early stands for the mark ahead of it (at 25 fps the 0.5 s mark falls between
+                # the frames at 0.48 and 0.52 s; both were sampled when this counted from 0.48).
+                marks_done = int((frame.time + self.frame_s / 2) / self.interval + 1e-9)
+                next_s = (marks_done + 1) * self.interval
                 if self.seek:
                     self._seek_to(next_s)
                     break
