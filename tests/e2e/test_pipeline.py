@@ -14,7 +14,7 @@ import pytest
 from helpers import make_stack, wait_until_finished
 from stack import Stack
 
-from reelscan_shared.analyses import validate_payload
+from reelscan_shared.analyses import PAYLOAD_SCHEMAS, validate_payload
 from reelscan_shared.domain.artifacts import ArtifactType
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +61,9 @@ def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) ->
     for name in GOOD:
         for a in artifacts(client, videos[name]["video_id"]):
             seen_types.add(a["artifact_type"])
-            assert validate_payload(a["artifact_type"], a["payload"])[0] == a["schema_version"]
+            assert validate_payload(a["artifact_type"], a["payload"], a["schema_version"])
+            # Frame analyses write spans (version 2) unless told "emit": "frames".
+            assert a["schema_version"] == PAYLOAD_SCHEMAS[a["artifact_type"]][0], a
             for field in ("run_id", "config_hash", "input_hash", "producer", "producer_version", "model_profile"):
                 assert a[field], (field, a)
     assert seen_types == ALL_ARTIFACT_TYPES
@@ -74,8 +76,9 @@ def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) ->
     transcript = " ".join(a["payload"]["text"] for a in
                           artifacts(client, videos["speech.mp4"]["video_id"], artifact_type="transcript_segment"))
     assert "transcription" in transcript.lower(), transcript
-    faces = artifacts(client, videos["face.mp4"]["video_id"], artifact_type="face_detection")
-    assert faces and all(f["payload"]["confidence"] > 0.5 for f in faces)
+    # One still face for 4 s, sampled at 0 and 3 s: one track.
+    [face] = artifacts(client, videos["face.mp4"]["video_id"], artifact_type="face_detection")
+    assert face["payload"]["best_confidence"] > 0.5 and len(face["payload"]["sightings"]) == 2
     window = artifacts(client, cuts_id, artifact_type="scene", from_ms=2500, to_ms=3000)
     assert [s["payload"]["scene_index"] for s in window] == [1]
 

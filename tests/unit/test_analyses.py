@@ -8,6 +8,7 @@ from reelscan_api.settings import ApiSettings
 from reelscan_ml.analyzers import ANALYZERS
 from reelscan_shared.analyses import (
     ANALYSES,
+    PAYLOAD_MODELS,
     PAYLOAD_SCHEMAS,
     InvalidAnalysisConfig,
     default_config,
@@ -30,10 +31,15 @@ def test_every_task_type_has_one_analyzer_one_config_model_and_one_payload_schem
         assert analysis.artifacts, task_type
     configs = [a.config_model for a in ANALYSES.values()]
     assert len(set(configs)) == len(configs), "each analysis has a config model of its own"
-    produced = [s.artifact_type for a in ANALYSES.values() for s in a.artifacts]
-    assert sorted(produced) == sorted(ArtifactType) == sorted(PAYLOAD_SCHEMAS)
-    for artifact_type, (version, model) in PAYLOAD_SCHEMAS.items():
-        assert version >= 1 and issubclass(model, Payload), artifact_type
+    owners = {s.artifact_type: set() for a in ANALYSES.values() for s in a.artifacts}
+    for a in ANALYSES.values():
+        for s in a.artifacts:
+            owners[s.artifact_type].add(a.task_type)
+    assert set(owners) == set(ArtifactType) == set(PAYLOAD_SCHEMAS)
+    assert all(len(tasks) == 1 for tasks in owners.values()), "an artifact type belongs to one analysis"
+    for artifact_type, (version, model) in PAYLOAD_SCHEMAS.items():  # the newest version of each
+        assert PAYLOAD_MODELS[(artifact_type, version)] is model and issubclass(model, Payload), artifact_type
+        assert version == max(v for (t, v) in PAYLOAD_MODELS if t == artifact_type)
 
 
 def test_discovery_creates_six_pending_tasks_on_the_right_queues() -> None:

@@ -8,33 +8,39 @@ import pytest
 from scenedetect import FrameTimecode
 
 from reelscan_ml.analyzers import ANALYZERS, frame_based
+from reelscan_ml.analyzers.frame_based import ReuseUnchanged
 from reelscan_ml.analyzers.scenes import scene_items
+from reelscan_ml.analyzers.span_items import Sample
 from reelscan_ml.analyzers.transcribe import transcript_items
 from reelscan_ml.frames import Frame
 from reelscan_shared.analyses import validate_payload
 from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.schemas.configs import FacesConfig, ObjectsConfig, OCRConfig, PlacesConfig
 
-FRAME = Frame(ms=2000, rgb=np.zeros((360, 640, 3), np.uint8))
+
+def sample(result, ms: int = 2000) -> Sample:
+    return Sample(ms, 640, 360, result)
 
 
-def stored(task_type: TaskType, payload: dict) -> dict:
+def stored(task_type: TaskType, payload: dict, version: int = 1) -> dict:
     """The payload as the worker would store it for this analysis."""
-    version, normalised = validate_payload(ANALYZERS[task_type].artifact_type, payload)
-    assert version == 1
+    assert ANALYZERS[task_type].analysis.produces(ANALYZERS[task_type].artifact_type, version)
+    checked, normalised = validate_payload(ANALYZERS[task_type].artifact_type, payload, version)
+    assert checked == version
     return normalised
 
 
-@pytest.mark.parametrize(("task_type", "to_payloads", "extra"), [
+@pytest.mark.parametrize(("task_type", "analysis", "extra"), [
     (TaskType.OBJECT_DETECTION, frame_based.OBJECTS, {"label": "dog", "class_id": 16}),
     (TaskType.FACE_DETECTION, frame_based.FACES, {}),
     (TaskType.OCR, frame_based.OCR, {"text": "EXIT 12"}),
 ])
-def test_detections_become_one_payload_per_box_with_the_frame_size(task_type, to_payloads, extra) -> None:
+def test_detections_become_one_payload_per_box_with_the_frame_size(task_type, analysis, extra) -> None:
     found = [{**extra, "confidence": 0.8, "box": [10.5, 20, 110, 220]},
              # detectors round edges outwards (below 0) and may report corners swapped
              {**extra, "confidence": 0.4, "box": [-3.0, -1.0, 50, 40]},
              {**extra, "confidence": 0.3, "box": [300, 200, 250, 150]}]
-    payloads = [stored(task_type, p) for p in to_payloads(FRAME, found)]
+    payloads = [stored(task_type, p) for p in analysis.per_frame(sample(found))]
     assert len(payloads) == 3
     first, clipped, swapped = payloads
     assert first["frame_ms"] == 2000 and (first["frame_width"], first["frame_height"]) == (640, 360)
@@ -45,12 +51,13 @@ def test_detections_become_one_payload_per_box_with_the_frame_size(task_type, to
 
 
 def test_a_frame_without_detections_gives_no_payload() -> None:
-    assert frame_based.OBJECTS(FRAME, []) == []
+    assert frame_based.OBJECTS.per_frame(sample([])) == []
+    assert frame_based.OBJECTS.spans([sample([])], ObjectsConfig()) == []
 
 
 def test_places_become_one_payload_per_frame_with_the_ranked_classes() -> None:
     top_k = [{"label": "kitchen", "class_id": 203, "score": 0.7}, {"label": "pantry", "class_id": 251, "score": 0.2}]
-    [payload] = frame_based.places(FRAME, top_k)
+    [payload] = frame_based.PLACES.per_frame(sample(top_k))
     assert stored(TaskType.PLACE_DETECTION, payload) == {"frame_ms": 2000, "top_k": top_k}
 
 
@@ -73,3 +80,57 @@ def test_scenes_are_numbered_spans_whose_end_frame_is_their_last() -> None:
     payloads = [stored(TaskType.SCENE_DETECTION, i["payload"]) for i in items]
     assert [(p["scene_index"], p["start_frame"], p["end_frame"]) for p in payloads] == [
         (0, 0, 49), (1, 50, 50), (2, 51, 124)]
+
+
+@pytest.mark.parametrize(("task_type", "analysis", "cfg", "extra"), [
+    (TaskType.OBJECT_DETECTION, frame_based.OBJECTS, ObjectsConfig(frame_interval_s=1),
+     {"label": "dog", "class_id": 16}),
+    (TaskType.FACE_DETECTION, frame_based.FACES, FacesConfig(frame_interval_s=1), {}),
+])
+def test_detections_moving_across_samples_become_one_track(task_type, analysis, cfg, extra) -> None:
+    samples = [sample([{**extra, "confidence": 0.5 + t / 10, "box": [100 + 30 * t, 50, 200 + 30 * t, 150]}],
+                      ms=t * 1000) for t in range(4)]
+    [item] = analysis.spans(samples, cfg)
+    track = stored(task_type, item["payload"], version=2)
+    assert (item["span_start_ms"], item["span_end_ms"]) == (track["start_ms"], track["end_ms"]) == (0, 3000)
+    assert [s["box"]["x1"] for s in track["sightings"]] == [100, 130, 160, 190]
+    assert track["best_confidence"] == 0.8 and abs(track["mean_confidence"] - 0.65) < 1e-9
+    assert {k: track[k] for k in extra} == extra
+
+
+def test_the_same_words_on_consecutive_samples_are_one_text_span() -> None:
+    read = [{"text": "EXIT 12", "confidence": c, "box": [40, 150, 400, 220]} for c in (0.7, 0.95, 0.8)]
+    samples = [sample([r], ms=t * 2000) for t, r in enumerate(read)] + [sample([], ms=6000)] + [
+        sample([{"text": "exit  12", "confidence": 0.6, "box": [42, 150, 400, 220]}], ms=10000)]
+    items = frame_based.OCR.spans(samples, OCRConfig())
+    spans = [stored(TaskType.OCR, i["payload"], version=2) for i in items]
+    # seen at 0, 2, 4 s; missed at 6 and 8 s (more than max_gap_samples=1): the reading at 10 s is a new span
+    assert [(s["text"], s["start_ms"], s["end_ms"], s["sightings"]) for s in spans] == [
+        ("EXIT 12", 0, 4000, 3), ("exit  12", 10000, 10000, 1)]
+    assert spans[0]["best_confidence"] == 0.95
+
+
+def test_consecutive_samples_of_the_same_place_are_one_span() -> None:
+    def top(label: str, score: float) -> list[dict]:
+        return [{"label": label, "class_id": 1 if label == "beach" else 2, "score": score}]
+    samples = [sample(top("beach", 0.6), 0), sample(top("beach", 0.8), 5000), sample(top("pier", 0.4), 10000)]
+    spans = [stored(TaskType.PLACE_DETECTION, i["payload"], version=2)
+             for i in frame_based.PLACES.spans(samples, PlacesConfig())]
+    assert [(s["label"], s["start_ms"], s["end_ms"], s["samples"], s["best_score"]) for s in spans] == [
+        ("beach", 0, 5000, 2, 0.8), ("pier", 10000, 10000, 1, 0.4)]
+
+
+def test_unchanged_frames_are_not_read_again_and_take_the_last_reading() -> None:
+    still = np.full((360, 640, 3), 255, np.uint8)
+    changed = still.copy()
+    changed[150:170, 300:310] = 0  # one small glyph more (200 pixels)
+    noisy = still.copy()
+    noisy[0, :10] = 200  # encoder noise: a few pixels
+    reuse = ReuseUnchanged()
+    batch = [Frame(0, still), Frame(1000, noisy), Frame(2000, changed)]
+    read, source = reuse.plan(batch)
+    assert (read, source) == ([0, 2], [0, 0, 2])
+    assert reuse.results(read, source, ["A", "B"]) == ["A", "A", "B"]
+    read, source = reuse.plan([Frame(3000, changed.copy()), Frame(4000, still)])  # across batches
+    assert (read, source) == ([1], [-1, 1])
+    assert reuse.results(read, source, ["C"]) == ["B", "C"]

@@ -32,4 +32,4 @@ def test_valid_scene() -> None:
 ])
 def test_invalid_payloads_are_rejected_with_a_message(artifact_type: str, payload: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        validate_payload(artifact_type, payload)
+        validate_payload(artifact_type, payload, 1)  # the per-frame (version 1) schemas

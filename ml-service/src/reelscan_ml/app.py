@@ -121,7 +121,7 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
              elapsed_s=round(elapsed, 3), **{f"{k}_s": round(v, 3) for k, v in ctx.timings.items()},
              model_profile=output.model_profile)
     return InferenceResponse(
-        artifact_type=analyzer.artifact_type, run_id=new_run_id(),
+        artifact_type=analyzer.artifact_type, schema_version=output.schema_version, run_id=new_run_id(),
         config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,
         producer_version=producer_version(output.library, output.library_version),
         model_profile=output.model_profile, duration_ms=output.duration_ms, elapsed_ms=int(elapsed * 1000),

@@ -35,10 +35,14 @@ from reelscan_shared.schemas.configs import (
 )
 from reelscan_shared.schemas.payloads import (
     FaceDetectionV1,
+    FaceDetectionV2,
     ObjectDetectionV1,
+    ObjectDetectionV2,
     OCRTextV1,
+    OCRTextV2,
     Payload,
     PlaceClassificationV1,
+    PlaceClassificationV2,
     SceneV1,
     TranscriptSegmentV1,
 )
@@ -58,30 +62,38 @@ class Analysis:
     task_type: TaskType
     queue: str
     config_model: type[AnalysisConfig]
+    # What it writes: the first is the default; frame analyses also write their
+    # per-frame version 1 rows when their config says "emit": "frames".
     artifacts: tuple[ArtifactSchema, ...]
 
     @property
     def artifact_type(self) -> ArtifactType:
-        """The artifact type the analysis produces by default (its first)."""
+        """The artifact type the analysis produces."""
         return self.artifacts[0].artifact_type
 
-    def produces(self, artifact_type: str) -> bool:
-        return any(a.artifact_type == artifact_type for a in self.artifacts)
+    def produces(self, artifact_type: str, schema_version: int) -> bool:
+        return any((a.artifact_type, a.schema_version) == (artifact_type, schema_version) for a in self.artifacts)
 
 
 def _v1(artifact_type: ArtifactType, model: type[Payload]) -> tuple[ArtifactSchema]:
     return (ArtifactSchema(artifact_type, 1, model),)
 
 
+def _spans_or_frames(artifact_type: ArtifactType, spans: type[Payload],
+                     frames: type[Payload]) -> tuple[ArtifactSchema, ArtifactSchema]:
+    return ArtifactSchema(artifact_type, 2, spans), ArtifactSchema(artifact_type, 1, frames)
+
+
 _ROWS = (
     Analysis(TaskType.OBJECT_DETECTION, GPU_QUEUE, ObjectsConfig,
-             _v1(ArtifactType.OBJECT_DETECTION, ObjectDetectionV1)),
-    Analysis(TaskType.FACE_DETECTION, GPU_QUEUE, FacesConfig, _v1(ArtifactType.FACE_DETECTION, FaceDetectionV1)),
+             _spans_or_frames(ArtifactType.OBJECT_DETECTION, ObjectDetectionV2, ObjectDetectionV1)),
+    Analysis(TaskType.FACE_DETECTION, GPU_QUEUE, FacesConfig,
+             _spans_or_frames(ArtifactType.FACE_DETECTION, FaceDetectionV2, FaceDetectionV1)),
     Analysis(TaskType.TRANSCRIPTION, GPU_QUEUE, TranscriptionConfig,
              _v1(ArtifactType.TRANSCRIPT_SEGMENT, TranscriptSegmentV1)),
-    Analysis(TaskType.OCR, GPU_QUEUE, OCRConfig, _v1(ArtifactType.OCR_TEXT, OCRTextV1)),
+    Analysis(TaskType.OCR, GPU_QUEUE, OCRConfig, _spans_or_frames(ArtifactType.OCR_TEXT, OCRTextV2, OCRTextV1)),
     Analysis(TaskType.PLACE_DETECTION, GPU_QUEUE, PlacesConfig,
-             _v1(ArtifactType.PLACE_CLASSIFICATION, PlaceClassificationV1)),
+             _spans_or_frames(ArtifactType.PLACE_CLASSIFICATION, PlaceClassificationV2, PlaceClassificationV1)),
     Analysis(TaskType.SCENE_DETECTION, CPU_QUEUE, ScenesConfig, _v1(ArtifactType.SCENE, SceneV1)),
 )
 
@@ -93,17 +105,26 @@ def _index(rows: tuple[Analysis, ...]) -> dict[TaskType, Analysis]:
     if len(table) != len(rows) or set(table) != set(TaskType):
         raise RuntimeError(f"the analysis table must have exactly one row per TaskType; it has {len(rows)} "
                            f"rows for {sorted(table)}")
-    produced = [a.artifact_type for row in rows for a in row.artifacts]
-    if len(set(produced)) != len(produced) or set(produced) != set(ArtifactType):
-        raise RuntimeError(f"each ArtifactType must belong to exactly one analysis: {sorted(produced)}")
+    owners: dict[ArtifactType, set[TaskType]] = {}
+    for row in rows:
+        for a in row.artifacts:
+            owners.setdefault(a.artifact_type, set()).add(row.task_type)
+    versions = [(a.artifact_type, a.schema_version) for row in rows for a in row.artifacts]
+    if set(owners) != set(ArtifactType) or any(len(o) > 1 for o in owners.values()) or len(set(versions)) != len(
+            versions):
+        raise RuntimeError(f"each ArtifactType must belong to exactly one analysis, once per version: {versions}")
     return table
 
 
 ANALYSES: Mapping[TaskType, Analysis] = _index(_ROWS)
 
-# artifact_type -> (schema_version, payload model) of new rows
+# (artifact_type, schema_version) -> payload model: every version that may be stored
+PAYLOAD_MODELS: Mapping[tuple[ArtifactType, int], type[Payload]] = {
+    (a.artifact_type, a.schema_version): a.payload_model for row in _ROWS for a in row.artifacts
+}
+# artifact_type -> (schema_version, payload model) of the newest version
 PAYLOAD_SCHEMAS: Mapping[ArtifactType, tuple[int, type[Payload]]] = {
-    a.artifact_type: (a.schema_version, a.payload_model) for row in _ROWS for a in row.artifacts
+    kind: max((v, m) for (k, v), m in PAYLOAD_MODELS.items() if k == kind) for kind in ArtifactType
 }
 
 
@@ -112,16 +133,22 @@ def analysis_for(task_type: TaskType | str) -> Analysis:
     return ANALYSES[TaskType(task_type)]
 
 
-def validate_payload(artifact_type: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Validate ``payload``; return (schema_version, normalised payload).
+def validate_payload(artifact_type: str, payload: dict[str, Any],
+                     schema_version: int | None = None) -> tuple[int, dict[str, Any]]:
+    """Validate ``payload`` against its schema version (the newest when None); return
+    (schema_version, normalised payload).
 
-    Raises KeyError for an unknown artifact type and pydantic.ValidationError
+    Raises KeyError for an unknown artifact type or version and pydantic.ValidationError
     for a payload that does not match its schema.
     """
     try:
-        version, model = PAYLOAD_SCHEMAS[ArtifactType(artifact_type)]
+        kind = ArtifactType(artifact_type)
     except ValueError:
         raise KeyError(f"unknown artifact type {artifact_type!r}; one of {sorted(PAYLOAD_SCHEMAS)}") from None
+    version = PAYLOAD_SCHEMAS[kind][0] if schema_version is None else schema_version
+    model = PAYLOAD_MODELS.get((kind, version))
+    if model is None:
+        raise KeyError(f"{artifact_type} has no schema version {version}")
     return version, model.model_validate(payload).model_dump(mode="json")
 
 

@@ -25,6 +25,11 @@ INFERENCE_PHASE = Histogram(
     "Time one inference request spent per phase: wait (for the GPU semaphore), decode, model",
     ["analysis", "phase"], buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+INFERENCE_FRAMES = Counter(
+    "reelscan_inference_frames_total",
+    "Sampled frames by what became of them: read by the model, or reused (unchanged since the last frame read)",
+    ["analysis", "outcome"],
+)
 INFERENCE_REJECTED = Counter(
     "reelscan_inference_rejected_total", "Inference requests refused: overloaded (503) or timed out (504)",
     ["reason"],

@@ -25,9 +25,9 @@ def _first_error(exc: ValidationError) -> str:
 
 def build_envelopes(task: Task, response: InferenceResponse) -> list[ArtifactEnvelope]:
     analysis = analysis_for(task.task_type)
-    kind = response.artifact_type
-    if not analysis.produces(kind):
-        raise InvalidPayload(f"ML service returned {kind!r} artifacts for a {task.task_type} task")
+    kind, version = response.artifact_type, response.schema_version
+    if not analysis.produces(kind, version):
+        raise InvalidPayload(f"ML service returned {kind!r} v{version} artifacts for a {task.task_type} task")
     provenance = Provenance(
         run_id=response.run_id, producer=response.producer, producer_version=response.producer_version,
         model_profile=response.model_profile, config_hash=response.config_hash, input_hash=response.input_hash,
@@ -38,7 +38,7 @@ def build_envelopes(task: Task, response: InferenceResponse) -> list[ArtifactEnv
         if item.span_end_ms < item.span_start_ms:
             raise InvalidPayload(f"{kind} item {index}: span ends before it starts")
         try:
-            version, payload = validate_payload(kind, item.payload)
+            _, payload = validate_payload(kind, item.payload, version)
         except ValidationError as exc:
             raise InvalidPayload(
                 f"{kind} item {index} failed validation ({exc.error_count()} errors): {_first_error(exc)}"

@@ -25,6 +25,7 @@ class AnalyzerOutput:
     library: str
     library_version: str
     model_profile: str
+    schema_version: int = 1  # of the items' payloads
 
 
 # (context, video, validated config of the analysis's config model) -> output

@@ -1,77 +1,142 @@
 """Analyses that look at sampled frames: objects, faces, OCR, places.
 
-Each runs the same loop (frames decoded ahead in batches, one model call per
-batch under the gate) and differs only in how a model result becomes payloads.
+Each runs the same loop (frames decoded ahead in batches, one model call per batch
+under the gate) and differs only in how model results become payloads: spans across
+the samples (schema version 2, the default) or one row per sampled frame (version 1,
+``"emit": "frames"``). OCR also skips frames that have not changed since the last one
+it read, and reuses that reading.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from reelscan_ml import frames
+from reelscan_ml.analyzers import span_items
 from reelscan_ml.analyzers.base import AnalyzerOutput
+from reelscan_ml.analyzers.span_items import Sample, box_dict, clip_box
 from reelscan_ml.pipeline import InferenceContext
+from reelscan_shared.metrics import INFERENCE_FRAMES
 from reelscan_shared.schemas.configs import FacesConfig, ObjectsConfig, OCRConfig, PlacesConfig
 
-# (frame, one model result for it) -> payloads
-ToPayloads = Callable[[frames.Frame, Any], list[dict[str, Any]]]
+# (sampled frame, one model result for it) -> per-frame payloads (version 1)
+ToPayloads = Callable[[Sample], list[dict[str, Any]]]
 
 
-def _box(coords: list[float]) -> dict[str, float]:
-    x1, y1, x2, y2 = (max(float(v), 0.0) for v in coords)
-    return {"x1": x1, "y1": y1, "x2": max(x2, x1), "y2": max(y2, y1)}
-
-
-def _frame_fields(frame: frames.Frame) -> dict[str, Any]:
-    return {"frame_ms": frame.ms, "frame_width": frame.width, "frame_height": frame.height}
+def _frame_fields(sample: Sample) -> dict[str, Any]:
+    return {"frame_ms": sample.frame_ms, "frame_width": sample.width, "frame_height": sample.height}
 
 
 def detections(*fields: str) -> ToPayloads:
     """One payload per box, carrying the frame's size and the named extra fields."""
-    def to_payloads(frame: frames.Frame, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**_frame_fields(frame), **{k: d[k] for k in fields}, "confidence": d["confidence"],
-                 "box": _box(d["box"])} for d in found]
+    def to_payloads(sample: Sample) -> list[dict[str, Any]]:
+        return [{**_frame_fields(sample), **{k: d[k] for k in fields}, "confidence": d["confidence"],
+                 "box": box_dict(clip_box(d["box"]))} for d in sample.result]
     return to_payloads
 
 
-def places(frame: frames.Frame, top_k: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"frame_ms": frame.ms, "top_k": top_k}]
+def places(sample: Sample) -> list[dict[str, Any]]:
+    return [{"frame_ms": sample.frame_ms, "top_k": sample.result}]
 
 
-async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, producer: str,
-                         to_payloads: ToPayloads) -> AnalyzerOutput:
+@dataclass(frozen=True)
+class FrameAnalysis:
+    producer: str
+    per_frame: ToPayloads  # version 1
+    spans: span_items.ToSpans  # version 2
+
+
+OBJECTS = FrameAnalysis("reelscan-ml/objects", detections("label", "class_id"), span_items.tracks("label", "class_id"))
+FACES = FrameAnalysis("reelscan-ml/faces", detections(), span_items.tracks())
+OCR = FrameAnalysis("reelscan-ml/ocr", detections("text"), span_items.text_spans)
+PLACES = FrameAnalysis("reelscan-ml/places", places, span_items.place_spans)
+
+# A frame counts as changed when more than CHANGED_PIXELS of its pixels differ by more
+# than PIXEL_DELTA grey levels from the last frame read: one changed character (~100
+# pixels at 720p) is a change, encoder noise on a still frame is not.
+PIXEL_DELTA = 30
+CHANGED_PIXELS = 16
+
+
+class ReuseUnchanged:
+    """Picks the frames worth reading: those that differ from the last frame read. The
+    others take that frame's result."""
+
+    def __init__(self) -> None:
+        self._reference: np.ndarray | None = None  # grey levels of the last frame read
+        self._result: Any = None  # and what was read in it
+
+    def plan(self, batch: list[frames.Frame]) -> tuple[list[int], list[int]]:
+        """(indices to read, and for each frame the index in the batch of the frame whose
+        result it takes, -1 for the last frame read before this batch)."""
+        read: list[int] = []
+        source: list[int] = []
+        reference = self._reference
+        for i, frame in enumerate(batch):
+            grey = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY)
+            if reference is None or grey.shape != reference.shape or int(np.count_nonzero(
+                    cv2.absdiff(grey, reference) > PIXEL_DELTA)) > CHANGED_PIXELS:
+                read.append(i)
+                reference = grey
+            source.append(read[-1] if read else -1)
+        self._reference = reference
+        return read, source
+
+    def results(self, read: list[int], source: list[int], results: list[Any]) -> list[Any]:
+        by_index = dict(zip(read, results, strict=True))
+        out = [by_index[s] if s >= 0 else self._result for s in source]
+        if read:
+            self._result = by_index[read[-1]]
+        return out
+
+
+async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, analysis: FrameAnalysis) -> AnalyzerOutput:
+    reuse = ReuseUnchanged() if getattr(cfg, "reuse_unchanged", False) else None
+    per_frame = cfg.emit == "frames"
     async with ctx.use_model() as model:
         items: list[dict[str, Any]] = []
+        samples: list[Sample] = []
         async for batch in ctx.frame_batches(path, cfg.frame_interval_s, cfg.max_frames, model.batch_size,
                                              model.pixel_format):
-            results = await ctx.model_call(model, [f.rgb for f in batch], cfg)
-            items.extend({"span_start_ms": frame.ms, "span_end_ms": frame.ms, "payload": payload}
-                         for frame, result in zip(batch, results, strict=True)
-                         for payload in to_payloads(frame, result))
+            everything = list(range(len(batch)))
+            read, source = await ctx.in_thread(reuse.plan, batch) if reuse else (everything, everything)
+            results = await ctx.model_call(model, [batch[i].rgb for i in read], cfg) if read else []
+            if reuse:
+                results = reuse.results(read, source, results)
+            INFERENCE_FRAMES.labels(ctx.analysis, "read").inc(len(read))
+            INFERENCE_FRAMES.labels(ctx.analysis, "reused").inc(len(batch) - len(read))
+            for frame, result in zip(batch, results, strict=True):
+                sample = Sample(frame.ms, frame.width, frame.height, result)
+                if per_frame:
+                    items.extend({"span_start_ms": frame.ms, "span_end_ms": frame.ms, "payload": payload}
+                                 for payload in analysis.per_frame(sample))
+                else:
+                    samples.append(sample)
+        if not per_frame:
+            items = analysis.spans(samples, cfg)
         return AnalyzerOutput(items=items, duration_ms=await ctx.in_thread(frames.duration_ms, path),
-                              producer=producer, library=model.library, library_version=model.library_version,
-                              model_profile=model.profile)
-
-
-# How each model's per-frame result becomes payloads (unit-tested against the payload models).
-OBJECTS = detections("label", "class_id")
-FACES = detections()
-OCR = detections("text")
+                              producer=analysis.producer, library=model.library,
+                              library_version=model.library_version, model_profile=model.profile,
+                              schema_version=1 if per_frame else 2)
 
 
 async def run_objects(ctx: InferenceContext, path: Path, cfg: ObjectsConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/objects", OBJECTS)
+    return await _run_on_frames(ctx, path, cfg, OBJECTS)
 
 
 async def run_faces(ctx: InferenceContext, path: Path, cfg: FacesConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/faces", FACES)
+    return await _run_on_frames(ctx, path, cfg, FACES)
 
 
 async def run_ocr(ctx: InferenceContext, path: Path, cfg: OCRConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/ocr", OCR)
+    return await _run_on_frames(ctx, path, cfg, OCR)
 
 
 async def run_places(ctx: InferenceContext, path: Path, cfg: PlacesConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, "reelscan-ml/places", places)
+    return await _run_on_frames(ctx, path, cfg, PLACES)

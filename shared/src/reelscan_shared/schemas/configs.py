@@ -7,7 +7,13 @@ against the same model (unknown keys or bad values answer 422).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+# "spans": one artifact per thing seen, from its first to its last sampled frame (tracks
+# for objects and faces, text spans, place spans); "frames": one per sampled frame.
+Emit = Literal["spans", "frames"]
 
 
 class AnalysisConfig(BaseModel):
@@ -21,6 +27,12 @@ class FrameConfig(AnalysisConfig):
     min_confidence: float = Field(0.25, ge=0, le=1)
     max_frames: int = Field(10_000, ge=1, le=1_000_000)
     max_detections: int = Field(100, ge=1, le=1000, description="Per frame")
+    emit: Emit = "spans"
+    min_iou: float = Field(0.3, gt=0, le=1, description="Box overlap that links sightings into one span")
+    max_shift: float = Field(1.5, ge=0, le=10, description="Or: how far (in box sizes) a box's centre may move "
+                                                           "between samples and still be the same thing")
+    max_gap_samples: int = Field(1, ge=0, le=1000,
+                                 description="Sampled frames a span may go unseen and still go on")
 
 
 class ObjectsConfig(FrameConfig):
@@ -34,12 +46,18 @@ class FacesConfig(FrameConfig):
 class OCRConfig(FrameConfig):
     frame_interval_s: float = Field(2.0, gt=0, le=3600)
     min_confidence: float = Field(0.3, ge=0, le=1)
+    # The same words are one span wherever their boxes overlap at all.
+    min_iou: float = Field(0.01, gt=0, le=1, description="Box overlap that links sightings into one span")
+    max_shift: float = Field(0.0, ge=0, le=10, description="Text that moved without overlapping is new text")
+    reuse_unchanged: bool = Field(True, description="Do not read a frame again that has not changed since "
+                                                    "the last frame read: reuse what was read")
 
 
 class PlacesConfig(AnalysisConfig):
     frame_interval_s: float = Field(5.0, gt=0, le=3600)
     top_k: int = Field(5, ge=1, le=365)
     max_frames: int = Field(10_000, ge=1, le=1_000_000)
+    emit: Emit = "spans"
 
 
 class TranscriptionConfig(AnalysisConfig):

@@ -22,6 +22,7 @@ class InferenceItem(BaseModel):
 
 class InferenceResponse(BaseModel):
     artifact_type: str
+    schema_version: int = Field(1, ge=1, description="Version of the items' payload schema")
     run_id: str
     config_hash: str
     input_hash: str

@@ -109,3 +109,95 @@ class SceneV1(Payload):
         if self.end_ms <= self.start_ms or self.end_frame < self.start_frame:
             raise ValueError("a scene must end after it starts")
         return self
+
+
+# Spans (schema version 2): what was seen, from the first to the last sampled frame it
+# was seen in, instead of one row per sampled frame (version 1, still written with
+# "emit": "frames" in the analysis's config, and still readable).
+
+
+class _Span(Payload):
+    start_ms: NonNegativeMs  # the first sampled frame it was seen in
+    end_ms: NonNegativeMs  # the last one
+
+    @model_validator(mode="after")
+    def _ordered_span(self) -> _Span:
+        if self.end_ms < self.start_ms:
+            raise ValueError("end_ms must not be before start_ms")
+        return self
+
+
+class Sighting(Payload):
+    """One sampled frame of a track: where the box was and how sure the model was."""
+
+    frame_ms: NonNegativeMs
+    box: BoundingBox
+    confidence: Confidence
+
+
+class _Track(_Span):
+    frame_width: int = Field(gt=0)
+    frame_height: int = Field(gt=0)
+    sightings: list[Sighting] = Field(min_length=1)
+    best_confidence: Confidence
+    mean_confidence: Confidence
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _Track:
+        times = [s.frame_ms for s in self.sightings]
+        if times != sorted(set(times)) or (times[0], times[-1]) != (self.start_ms, self.end_ms):
+            raise ValueError("sightings must be in time order, one per frame, from start_ms to end_ms")
+        if any(s.box.x2 > self.frame_width + 1 or s.box.y2 > self.frame_height + 1 for s in self.sightings):
+            raise ValueError("a sighting's box lies outside the frame")
+        scores = [s.confidence for s in self.sightings]
+        if abs(self.best_confidence - max(scores)) > 1e-6 or not min(scores) - 1e-6 <= self.mean_confidence <= max(
+                scores) + 1e-6:
+            raise ValueError("best_confidence and mean_confidence must summarise the sightings")
+        return self
+
+
+class ObjectDetectionV2(_Track):
+    """An object tracked across sampled frames (same label, overlapping boxes)."""
+
+    label: str = Field(min_length=1)
+    class_id: int = Field(ge=0)
+
+
+class FaceDetectionV2(_Track):
+    """A face tracked across sampled frames (overlapping boxes)."""
+
+
+class OCRTextV2(_Span):
+    """The same text (normalised) at the same place on consecutive sampled frames."""
+
+    text: str = Field(min_length=1)
+    frame_width: int = Field(gt=0)
+    frame_height: int = Field(gt=0)
+    box: BoundingBox  # where it was read with the best confidence
+    best_confidence: Confidence
+    mean_confidence: Confidence
+    sightings: int = Field(ge=1, description="Sampled frames it was read in")
+
+    @model_validator(mode="after")
+    def _box_inside_frame(self) -> OCRTextV2:
+        if self.box.x2 > self.frame_width + 1 or self.box.y2 > self.frame_height + 1:
+            raise ValueError("box lies outside the frame")
+        if self.mean_confidence > self.best_confidence + 1e-6:
+            raise ValueError("mean_confidence cannot exceed best_confidence")
+        return self
+
+
+class PlaceClassificationV2(_Span):
+    """Consecutive sampled frames whose most likely place is the same."""
+
+    label: str = Field(min_length=1)
+    class_id: int = Field(ge=0)
+    best_score: Confidence
+    mean_score: Confidence
+    samples: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _scores(self) -> PlaceClassificationV2:
+        if self.mean_score > self.best_score + 1e-6:
+            raise ValueError("mean_score cannot exceed best_score")
+        return self
