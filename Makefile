@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench bench-ml bench-health bench-scale videos clean
+.PHONY: run test setup lint typecheck bench bench-ml bench-ocr bench-health bench-scale videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -30,6 +30,9 @@ bench: setup
 
 bench-ml: setup
 	@$(PY) bench/bench_ml.py
+
+bench-ocr: setup
+	@$(PY) bench/bench_ocr.py
 
 bench-health: setup
 	@$(PY) bench/bench_health.py

@@ -69,7 +69,9 @@ def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) ->
     assert seen_types == ALL_ARTIFACT_TYPES
 
     text_id, cuts_id = videos["text.mp4"]["video_id"], videos["cuts.mp4"]["video_id"]
-    words = {a["payload"]["text"].upper() for a in artifacts(client, text_id, artifact_type="ocr_text")}
+    # Engines box text differently (EasyOCR word by word, RapidOCR line by line): compare words.
+    words = set(" ".join(a["payload"]["text"] for a in artifacts(client, text_id, artifact_type="ocr_text"))
+                .upper().split())
     assert {"REELSCAN", "DEMO"} <= words, words
     scenes = artifacts(client, cuts_id, artifact_type="scene")
     assert [(s["span_start_ms"], s["span_end_ms"]) for s in scenes] == [(0, 2000), (2000, 4000), (4000, 6000)]

@@ -76,8 +76,8 @@ async def test_health_answers_while_a_long_inference_runs(library, tmp_path) -> 
 
 
 async def test_a_request_past_its_timeout_is_504_and_releases_everything(library, tmp_path) -> None:
-    # The timed-out request loads EasyOCR and reads ~60 frames: seconds on any machine, far
-    # past 0.5 s. ML_MAX_WAITING=0 leaves room for one request at a time, so had it kept
+    # The timed-out request reads 40 frames (0.1 s apart over 4 s): seconds on any machine,
+    # far past 0.5 s. ML_MAX_WAITING=0 leaves room for one request at a time, so had it kept
     # its place, the next request would be refused (503) instead of answered.
     (library / "notes.mp4").write_text("a text file with a video extension\n")
     async with ml_service(library, tmp_path, GPU_CONCURRENCY="1", ML_MAX_WAITING="0",

@@ -36,6 +36,8 @@ class MLSettings(CommonSettings):
     objects_model: str = Field("yolo11n", alias="OBJECTS_MODEL")
     faces_model: str = Field("opencv-haar", alias="FACES_MODEL")
     transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL")
+    ocr_engine: str = Field("rapidocr", alias="OCR_ENGINE",
+                            description="rapidocr (PP-OCR, fastest on CPU) or easyocr (OCR_LANGS)")
     ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes")
     places_model: str = Field("resnet18-places365", alias="PLACES_MODEL")
 
@@ -59,5 +61,5 @@ class MLSettings(CommonSettings):
         return ANALYSES_WITH_MODELS if "all" in names else tuple(TaskType(n) for n in names)
 
     def profiles(self) -> dict[TaskType, ModelProfile]:
-        return chosen_profiles(self.objects_model, self.faces_model, self.transcribe_model,
+        return chosen_profiles(self.objects_model, self.faces_model, self.transcribe_model, self.ocr_engine,
                                _csv(self.ocr_langs) or ("en",), self.places_model)

@@ -1,5 +1,6 @@
 """The model catalog: for each analysis, named profiles an operator picks by
-environment (OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_LANGS, PLACES_MODEL).
+environment (OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_ENGINE and OCR_LANGS,
+PLACES_MODEL).
 
 A profile is data only: which backend loads it, the architecture, the classes,
 the input size, the weights files (relative to MODEL_CACHE_DIR, with the
@@ -28,7 +29,7 @@ class WeightsFile:
 class ModelProfile:
     analysis: TaskType
     name: str
-    backend: str  # ultralytics | opencv-haar | faster-whisper | easyocr | torchvision-places
+    backend: str  # ultralytics | opencv-haar | faster-whisper | easyocr | rapidocr | torchvision-places
     architecture: str
     classes: str
     input_size: int | None
@@ -104,6 +105,22 @@ def ocr_profile(langs: tuple[str, ...]) -> ModelProfile:
     )
 
 
+RAPIDOCR = ModelProfile(
+    analysis=TaskType.OCR, name="rapidocr-ppocr", backend="rapidocr", architecture="PP-OCR det+rec (ONNX)",
+    classes="text:en,zh", input_size=None, package="rapidocr", batch_size={"cpu": 1, "cuda": 1},
+)
+OCR_ENGINES = ("rapidocr", "easyocr")
+
+
+def ocr_engine(engine: str, langs: tuple[str, ...]) -> ModelProfile:
+    """OCR_ENGINE: rapidocr (PP-OCR, in its wheel) or easyocr (OCR_LANGS picks its recogniser)."""
+    if engine == "easyocr":
+        return ocr_profile(langs)
+    if engine == "rapidocr":
+        return RAPIDOCR
+    raise ValueError(f"unknown OCR engine {engine!r}; choose one of {list(OCR_ENGINES)}")
+
+
 def _places(arch: str) -> ModelProfile:
     return ModelProfile(
         analysis=TaskType.PLACE_DETECTION, name=f"{arch}-places365", backend="torchvision-places", architecture=arch,
@@ -129,13 +146,14 @@ def choose(analysis: TaskType, name: str) -> ModelProfile:
     return choices[name]
 
 
-def chosen_profiles(objects: str, faces: str, transcribe: str, ocr_langs: tuple[str, ...],
+def chosen_profiles(objects: str, faces: str, transcribe: str, ocr_engine_name: str, ocr_langs: tuple[str, ...],
                     places: str) -> dict[TaskType, ModelProfile]:
-    """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_LANGS, PLACES_MODEL."""
+    """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_ENGINE (with
+    OCR_LANGS for EasyOCR), PLACES_MODEL."""
     return {
         TaskType.OBJECT_DETECTION: choose(TaskType.OBJECT_DETECTION, objects),
         TaskType.FACE_DETECTION: choose(TaskType.FACE_DETECTION, faces),
         TaskType.TRANSCRIPTION: choose(TaskType.TRANSCRIPTION, transcribe),
-        TaskType.OCR: ocr_profile(ocr_langs),
+        TaskType.OCR: ocr_engine(ocr_engine_name, ocr_langs),
         TaskType.PLACE_DETECTION: choose(TaskType.PLACE_DETECTION, places),
     }

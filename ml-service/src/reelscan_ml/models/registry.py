@@ -10,6 +10,7 @@ from reelscan_ml.models import profiles
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.faces import HaarFaceDetector
 from reelscan_ml.models.ocr import EasyOCRReader
+from reelscan_ml.models.ocr_rapid import RapidOCRReader
 from reelscan_ml.models.places import Places365Classifier
 from reelscan_ml.models.whisper import FasterWhisper
 from reelscan_ml.models.yolo import UltralyticsDetector
@@ -20,6 +21,7 @@ BACKENDS: dict[str, type[Model]] = {
     "opencv-haar": HaarFaceDetector,
     "faster-whisper": FasterWhisper,
     "easyocr": EasyOCRReader,
+    "rapidocr": RapidOCRReader,
     "torchvision-places": Places365Classifier,
 }
 
