@@ -35,6 +35,11 @@ class BoundingBox(Payload):
             raise ValueError("box corners must satisfy x1 <= x2 and y1 <= y2")
         return self
 
+    def fits(self, width: int, height: int) -> bool:
+        """Inside a frame of this size, with one pixel of slack: detectors round box
+        edges outwards."""
+        return self.x2 <= width + 1 and self.y2 <= height + 1
+
 
 class _FrameDetection(Payload):
     frame_ms: NonNegativeMs
@@ -45,8 +50,7 @@ class _FrameDetection(Payload):
 
     @model_validator(mode="after")
     def _box_inside_frame(self) -> _FrameDetection:
-        # One pixel of slack: detectors round box edges outwards.
-        if self.box.x2 > self.frame_width + 1 or self.box.y2 > self.frame_height + 1:
+        if not self.box.fits(self.frame_width, self.frame_height):
             raise ValueError("box lies outside the frame")
         return self
 
@@ -60,19 +64,22 @@ class FaceDetectionV1(_FrameDetection):
     pass
 
 
-class TranscriptSegmentV1(Payload):
-    text: str = Field(min_length=1)
-    start_ms: NonNegativeMs
-    end_ms: NonNegativeMs
-    language: str = Field(min_length=2)
-    avg_logprob: float | None = None
-    no_speech_prob: Confidence | None = None
+class _Span(Payload):
+    start_ms: NonNegativeMs  # where it starts (for spans of samples: the first sample it is in)
+    end_ms: NonNegativeMs  # where it ends (the last sample it is in)
 
     @model_validator(mode="after")
-    def _span(self) -> TranscriptSegmentV1:
+    def _ordered_span(self) -> _Span:
         if self.end_ms < self.start_ms:
             raise ValueError("end_ms must not be before start_ms")
         return self
+
+
+class TranscriptSegmentV1(_Span):
+    text: str = Field(min_length=1)
+    language: str = Field(min_length=2)
+    avg_logprob: float | None = None
+    no_speech_prob: Confidence | None = None
 
 
 class OCRTextV1(_FrameDetection):
@@ -116,17 +123,6 @@ class SceneV1(Payload):
 # "emit": "frames" in the analysis's config, and still readable).
 
 
-class _Span(Payload):
-    start_ms: NonNegativeMs  # the first sampled frame it was seen in
-    end_ms: NonNegativeMs  # the last one
-
-    @model_validator(mode="after")
-    def _ordered_span(self) -> _Span:
-        if self.end_ms < self.start_ms:
-            raise ValueError("end_ms must not be before start_ms")
-        return self
-
-
 class Sighting(Payload):
     """One sampled frame of a track: where the box was and how sure the model was."""
 
@@ -147,7 +143,7 @@ class _Track(_Span):
         times = [s.frame_ms for s in self.sightings]
         if times != sorted(set(times)) or (times[0], times[-1]) != (self.start_ms, self.end_ms):
             raise ValueError("sightings must be in time order, one per frame, from start_ms to end_ms")
-        if any(s.box.x2 > self.frame_width + 1 or s.box.y2 > self.frame_height + 1 for s in self.sightings):
+        if not all(s.box.fits(self.frame_width, self.frame_height) for s in self.sightings):
             raise ValueError("a sighting's box lies outside the frame")
         scores = [s.confidence for s in self.sightings]
         if abs(self.best_confidence - max(scores)) > 1e-6 or not min(scores) - 1e-6 <= self.mean_confidence <= max(
@@ -180,7 +176,7 @@ class OCRTextV2(_Span):
 
     @model_validator(mode="after")
     def _box_inside_frame(self) -> OCRTextV2:
-        if self.box.x2 > self.frame_width + 1 or self.box.y2 > self.frame_height + 1:
+        if not self.box.fits(self.frame_width, self.frame_height):
             raise ValueError("box lies outside the frame")
         if self.mean_confidence > self.best_confidence + 1e-6:
             raise ValueError("mean_confidence cannot exceed best_confidence")
