@@ -147,7 +147,7 @@ def measure_floors_and_naive(video: Path) -> dict[str, float]:
     yolo = registry[TaskType.OBJECT_DETECTION]
     object_frames = [f.rgb for f in sample_frames(video, 1.0, pixel_format=yolo.pixel_format)]
     ocr_frames = [f.rgb for f in sample_frames(video, OCR_INTERVAL_S)]
-    audio = decode_audio(video)
+    audio, _ = decode_audio(video)
     result = {
         "objects_floor_s": floor(TaskType.OBJECT_DETECTION, object_frames, ObjectsConfig(), REPEAT),
         "transcribe_floor_s": floor(TaskType.TRANSCRIPTION, [audio], TranscriptionConfig(), REPEAT),

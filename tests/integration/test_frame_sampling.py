@@ -61,6 +61,32 @@ def test_sampling_matches_decoding_everything(real_world_video: Path, interval_s
     assert all(b.ms - a.ms > interval_s * 1000 - frame_ms for a, b in pairwise(got)), [f.ms for f in got][:6]
 
 
+@pytest.mark.parametrize(("interval_s", "bounds_s"), [
+    (1.0, [0, 7, 19.5, 30]),  # boundaries inside GOPs, one between marks
+    (0.5, [0, 10, 20, 40]),  # boundaries on keyframes; the last segment runs past the end
+    (12.0, [0, 12, 24, 36]),  # sparse sampling (seeking) with a mark on each boundary
+])
+def test_segments_that_meet_sample_every_mark_once(real_world_video: Path, interval_s: float,
+                                                   bounds_s: list[float]) -> None:
+    whole = [(f.ms, f.rgb) for f in frames.sample_frames(real_world_video, interval_s)]
+    pieces = [(f.ms, f.rgb) for start, end in pairwise(bounds_s)
+              for f in frames.sample_frames(real_world_video, interval_s, start_s=start, end_s=end)]
+    assert [ms for ms, _ in pieces] == [ms for ms, _ in whole]
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(pieces, whole, strict=True))
+
+
+def test_a_segment_of_audio_is_the_same_samples_as_that_part_of_the_whole(sample_videos: dict[str, Path]) -> None:
+    whole, _ = frames.decode_audio(sample_videos["speech"])
+    part, ended = frames.decode_audio(sample_videos["speech"], start_s=1.0, end_s=2.5)
+    assert not ended and len(part) == round(1.5 * frames.AUDIO_RATE)
+    # The same sound at the same time: the best alignment with the whole is within a
+    # millisecond of 1.0 s (AAC priming and the resampler's state make samples differ a little).
+    reference = whole[frames.AUDIO_RATE - 160:frames.AUDIO_RATE + len(part) + 160]
+    lags = [float(np.dot(part, reference[lag:lag + len(part)])) for lag in range(0, 321)]
+    assert abs(int(np.argmax(lags)) - 160) <= 16
+    assert np.abs(part - whole[frames.AUDIO_RATE:frames.AUDIO_RATE + len(part)]).mean() < 0.01
+
+
 def test_sampling_stops_when_cancelled(real_world_video: Path) -> None:
     cancel = threading.Event()
     got = []
@@ -72,9 +98,10 @@ def test_sampling_stops_when_cancelled(real_world_video: Path) -> None:
 
 
 def test_audio_is_decoded_to_16khz_mono(sample_videos: dict[str, Path]) -> None:
-    audio = frames.decode_audio(sample_videos["speech"])
+    audio, ended = frames.decode_audio(sample_videos["speech"])
+    assert ended
     duration_s = frames.duration_ms(sample_videos["speech"]) / 1000
     assert audio.dtype == np.float32 and audio.ndim == 1
     assert abs(len(audio) / frames.AUDIO_RATE - duration_s) < 0.2
     assert 0.05 < np.abs(audio).max() <= 1.0, "speech, scaled to [-1, 1]"
-    assert frames.decode_audio(sample_videos["cuts"]).size == 0, "a video without sound has no samples"
+    assert frames.decode_audio(sample_videos["cuts"])[0].size == 0, "a video without sound has no samples"

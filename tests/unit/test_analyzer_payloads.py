@@ -10,16 +10,26 @@ from scenedetect import FrameTimecode
 from reelscan_ml.analyzers import ANALYZERS, frame_based
 from reelscan_ml.analyzers.frame_based import ReuseUnchanged
 from reelscan_ml.analyzers.scenes import scene_items
-from reelscan_ml.analyzers.span_items import Sample
+from reelscan_ml.analyzers.frame_based import FrameAnalysis, Sample
 from reelscan_ml.analyzers.transcribe import transcript_items
 from reelscan_ml.frames import Frame
-from reelscan_shared.analyses import validate_payload
+from reelscan_shared.analyses import ANALYSES, validate_payload
 from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.schemas.configs import FacesConfig, ObjectsConfig, OCRConfig, PlacesConfig
 
 
 def sample(result, ms: int = 2000) -> Sample:
     return Sample(ms, 640, 360, result)
+
+
+def linked(task_type: TaskType, analysis: FrameAnalysis, samples: list[Sample], cfg) -> list[dict]:
+    """Per-frame payloads of the samples, linked by the analysis's combine (as the ML
+    service does for one request and the worker for a task's segments)."""
+    items = [{"span_start_ms": s.frame_ms, "span_end_ms": s.frame_ms, "payload": p}
+             for s in samples for p in analysis.per_frame(s)]
+    combined = ANALYSES[task_type].combine(items, cfg.model_dump())
+    assert combined.schema_version == 2
+    return combined.items
 
 
 def stored(task_type: TaskType, payload: dict, version: int = 1) -> dict:
@@ -52,7 +62,7 @@ def test_detections_become_one_payload_per_box_with_the_frame_size(task_type, an
 
 def test_a_frame_without_detections_gives_no_payload() -> None:
     assert frame_based.OBJECTS.per_frame(sample([])) == []
-    assert frame_based.OBJECTS.spans([sample([])], ObjectsConfig()) == []
+    assert linked(TaskType.OBJECT_DETECTION, frame_based.OBJECTS, [sample([])], ObjectsConfig()) == []
 
 
 def test_places_become_one_payload_per_frame_with_the_ranked_classes() -> None:
@@ -90,7 +100,7 @@ def test_scenes_are_numbered_spans_whose_end_frame_is_their_last() -> None:
 def test_detections_moving_across_samples_become_one_track(task_type, analysis, cfg, extra) -> None:
     samples = [sample([{**extra, "confidence": 0.5 + t / 10, "box": [100 + 30 * t, 50, 200 + 30 * t, 150]}],
                       ms=t * 1000) for t in range(4)]
-    [item] = analysis.spans(samples, cfg)
+    [item] = linked(task_type, analysis, samples, cfg)
     track = stored(task_type, item["payload"], version=2)
     assert (item["span_start_ms"], item["span_end_ms"]) == (track["start_ms"], track["end_ms"]) == (0, 3000)
     assert [s["box"]["x1"] for s in track["sightings"]] == [100, 130, 160, 190]
@@ -102,7 +112,7 @@ def test_the_same_words_on_consecutive_samples_are_one_text_span() -> None:
     read = [{"text": "EXIT 12", "confidence": c, "box": [40, 150, 400, 220]} for c in (0.7, 0.95, 0.8)]
     samples = [sample([r], ms=t * 2000) for t, r in enumerate(read)] + [sample([], ms=6000)] + [
         sample([{"text": "exit  12", "confidence": 0.6, "box": [42, 150, 400, 220]}], ms=10000)]
-    items = frame_based.OCR.spans(samples, OCRConfig())
+    items = linked(TaskType.OCR, frame_based.OCR, samples, OCRConfig())
     spans = [stored(TaskType.OCR, i["payload"], version=2) for i in items]
     # seen at 0, 2, 4 s; missed at 6 and 8 s (more than max_gap_samples=1): the reading at 10 s is a new span
     assert [(s["text"], s["start_ms"], s["end_ms"], s["sightings"]) for s in spans] == [
@@ -115,7 +125,7 @@ def test_consecutive_samples_of_the_same_place_are_one_span() -> None:
         return [{"label": label, "class_id": 1 if label == "beach" else 2, "score": score}]
     samples = [sample(top("beach", 0.6), 0), sample(top("beach", 0.8), 5000), sample(top("pier", 0.4), 10000)]
     spans = [stored(TaskType.PLACE_DETECTION, i["payload"], version=2)
-             for i in frame_based.PLACES.spans(samples, PlacesConfig())]
+             for i in linked(TaskType.PLACE_DETECTION, frame_based.PLACES, samples, PlacesConfig())]
     assert [(s["label"], s["start_ms"], s["end_ms"], s["samples"], s["best_score"]) for s in spans] == [
         ("beach", 0, 5000, 2, 0.8), ("pier", 10000, 10000, 1, 0.4)]
 
@@ -134,3 +144,24 @@ def test_unchanged_frames_are_not_read_again_and_take_the_last_reading() -> None
     read, source = reuse.plan([Frame(3000, changed.copy()), Frame(4000, still)])  # across batches
     assert (read, source) == ([1], [-1, 1])
     assert reuse.results(read, source, ["C"]) == ["B", "C"]
+
+
+def test_a_segment_keeps_the_sentences_it_heard_whole_and_says_where_the_next_starts() -> None:
+    from reelscan_ml.analyzers.transcribe import TAIL_MS, heard_whole
+
+    def said(start: int, end: int) -> dict:
+        return {"text": f"{start}", "start_ms": start, "end_ms": end}
+
+    # segment [60 s, 120 s), audio heard to 130 s
+    across, after = said(118_000, 124_000), said(125_000, 129_000)
+    kept, next_start = heard_whole([said(61_000, 65_000), across, after], 60_000, 120_000, 130_000, False)
+    assert kept == [said(61_000, 65_000), across] and next_start == 124_000, "spoken across the end: heard here"
+    cut = said(119_000, 130_000 - TAIL_MS + 1)  # runs into the last seconds heard: maybe cut short
+    kept, next_start = heard_whole([said(61_000, 65_000), cut], 60_000, 120_000, 130_000, False)
+    assert kept == [said(61_000, 65_000)] and next_start == 119_000, "left whole to the next segment"
+    kept, next_start = heard_whole([cut], 60_000, 120_000, 130_000, True)
+    assert kept == [cut], "the audio ended there: nothing was cut short"
+    kept, next_start = heard_whole([said(60_000, 129_500)], 60_000, 120_000, 130_000, False)
+    assert len(kept) == 1 and next_start == 129_500, "a segment always moves on"
+    kept, next_start = heard_whole([], 60_000, 120_000, 130_000, False)
+    assert (kept, next_start) == ([], 120_000)

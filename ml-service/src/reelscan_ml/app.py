@@ -96,7 +96,7 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         cfg = analyzer.config_model.model_validate(body.config)
     except ValidationError as exc:
         raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
-    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis)
+    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms)
     started = time.monotonic()
     timeout = state.settings.ml_request_timeout
     try:
@@ -118,6 +118,7 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
     elapsed = time.monotonic() - started
     INFERENCE_DURATION.labels(analysis).observe(elapsed)
     log.info("inference_done", analysis=analysis, video=path.name, items=len(output.items),
+             segment_ms=[body.start_ms, body.end_ms],
              elapsed_s=round(elapsed, 3), **{f"{k}_s": round(v, 3) for k, v in ctx.timings.items()},
              model_profile=output.model_profile)
     return InferenceResponse(
@@ -125,5 +126,6 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,
         producer_version=producer_version(output.library, output.library_version),
         model_profile=output.model_profile, duration_ms=output.duration_ms, elapsed_ms=int(elapsed * 1000),
+        start_ms=body.start_ms, end_ms=output.end_ms if output.end_ms is not None else body.end_ms,
         items=[InferenceItem(**item) for item in output.items],
     )

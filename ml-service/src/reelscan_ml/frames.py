@@ -9,6 +9,7 @@ apart) it seeks to the keyframe before each wanted frame instead.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Iterator
@@ -59,34 +60,39 @@ def duration_ms(path: Path) -> int | None:
 
 
 def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,
-                  cancel: threading.Event | None = None, pixel_format: str = "rgb24") -> Iterator[Frame]:
+                  cancel: threading.Event | None = None, pixel_format: str = "rgb24",
+                  start_s: float = 0.0, end_s: float | None = None) -> Iterator[Frame]:
     """Yield the first frame at or after 0, interval, 2*interval, ... as RGB
-    (or ``pixel_format``: ``bgr24`` for models that follow OpenCV's convention).
+    (or ``pixel_format``: ``bgr24`` for models that follow OpenCV's convention),
+    for the marks in ``[start_s, end_s)`` only: the marks are counted from the
+    video's start whatever the segment, so segments that meet sample every mark once.
 
-    Raises VideoUnreadable for a file without a decodable video stream. Stops
-    early (without error) once ``cancel`` is set.
+    Raises VideoUnreadable for a file without a decodable video stream (or, for a
+    segment that starts at 0, without a frame). Stops early (without error) once
+    ``cancel`` is set.
     """
     with _open(path) as container:
         if not container.streams.video:
             raise VideoUnreadable(f"{path.name} has no video stream")
-        sampler = _Sampler(container, container.streams.video[0], interval_s, cancel, pixel_format)
+        sampler = _Sampler(container, container.streams.video[0], interval_s, cancel, pixel_format, end_s)
         yielded = 0
         try:
-            for frame in sampler.frames():
+            for frame in sampler.frames(start_s):
                 yield frame
                 yielded += 1
                 if yielded >= max_frames:
                     return
         except av.FFmpegError as exc:
             raise VideoUnreadable(f"cannot decode {path.name}: {exc}") from exc
-        if yielded == 0 and not (cancel and cancel.is_set()):
+        if yielded == 0 and start_s == 0 and not (cancel and cancel.is_set()):
             raise VideoUnreadable(f"{path.name} contains no decodable video frames")
 
 
 class _Sampler:
     def __init__(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
-                 interval_s: float, cancel: threading.Event | None, pixel_format: str) -> None:
-        self.container, self.stream, self.cancel = container, stream, cancel
+                 interval_s: float, cancel: threading.Event | None, pixel_format: str,
+                 end_s: float | None) -> None:
+        self.container, self.stream, self.cancel, self.end_s = container, stream, cancel, end_s
         self.pixel_format = pixel_format
         self.interval = interval_s
         self.seek = interval_s >= SEEK_MIN_INTERVAL_S
@@ -96,9 +102,13 @@ class _Sampler:
         stream.thread_type = DECODE_THREADING
         self.codec = stream.codec_context
 
-    def frames(self) -> Iterator[Frame]:
-        next_s = 0.0
+    def frames(self, start_s: float) -> Iterator[Frame]:
+        next_s = math.ceil(start_s / self.interval - 1e-9) * self.interval  # the first mark in the segment
+        if next_s > 0:
+            self._seek_to(next_s)
         for packet in self.container.demux(self.stream):
+            if self.end_s is not None and next_s >= self.end_s - 1e-9:
+                return
             if self.cancel is not None and self.cancel.is_set():
                 return
             self._set_skipping(packet, next_s)
@@ -134,22 +144,38 @@ class _Sampler:
         self.container.seek(int(target_s / self.time_base), stream=self.stream, backward=True, any_frame=False)
 
 
-def decode_audio(path: Path, cancel: threading.Event | None = None) -> np.ndarray:
-    """The first audio stream as 16 kHz mono float32 in [-1, 1], resampled by PyAV
-    (libswresample) in-process: no ffmpeg subprocess, no temporary file."""
+def decode_audio(path: Path, cancel: threading.Event | None = None, start_s: float = 0.0,
+                 end_s: float | None = None) -> tuple[np.ndarray, bool]:
+    """The first audio stream's ``[start_s, end_s)`` as 16 kHz mono float32 in [-1, 1],
+    resampled by PyAV (libswresample) in-process: no ffmpeg subprocess, no temporary
+    file; and whether the audio ended before ``end_s``."""
     with _open(path) as container:
         if not container.streams.audio:
-            return np.zeros(0, np.float32)
+            return np.zeros(0, np.float32), True
         stream = container.streams.audio[0]
         stream.thread_type = "AUTO"
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
         chunks: list[np.ndarray] = []
+        first_s: float | None = None  # where the first decoded frame starts (a seek lands before start_s)
+        ended = True
         try:
+            if start_s > 0 and stream.time_base:
+                container.seek(int(start_s / stream.time_base), stream=stream, backward=True)
             for frame in container.decode(stream):
                 if cancel is not None and cancel.is_set():
+                    break
+                if first_s is None:
+                    first_s = min(frame.time if frame.time is not None else start_s, start_s)
+                if end_s is not None and frame.time is not None and frame.time >= end_s:
+                    ended = False
                     break
                 chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
             chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
         except av.FFmpegError as exc:
             raise VideoUnreadable(f"cannot decode the audio of {path.name}: {exc}") from exc
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    audio = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    skip = round((start_s - (first_s if first_s is not None else start_s)) * AUDIO_RATE)
+    audio = audio[skip:]
+    if end_s is not None:
+        audio = audio[:max(round((end_s - start_s) * AUDIO_RATE), 0)]
+    return audio, ended

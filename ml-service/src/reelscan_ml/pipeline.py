@@ -39,6 +39,8 @@ class InferenceContext:
     gate: GpuGate
     decode_pool: Executor
     analysis: TaskType
+    start_ms: int = 0  # the segment of the video asked for: [start_ms, end_ms)
+    end_ms: int | None = None  # None: to the end
     cancel: threading.Event = field(default_factory=threading.Event)
     timings: dict[str, float] = field(default_factory=lambda: {"decode": 0.0, "wait": 0.0, "model": 0.0})
 
@@ -73,7 +75,8 @@ class InferenceContext:
     async def frame_batches(self, path: Path, interval_s: float, max_frames: int, batch_size: int,
                             pixel_format: str = "rgb24") -> AsyncIterator[list[frames.Frame]]:
         """Batches of sampled frames, the next one decoding while the caller uses this one."""
-        sampled = frames.sample_frames(path, interval_s, max_frames, self.cancel, pixel_format)
+        sampled = frames.sample_frames(path, interval_s, max_frames, self.cancel, pixel_format,
+                                       self.start_ms / 1000, None if self.end_ms is None else self.end_ms / 1000)
         batches = _batched(sampled, batch_size)
         pending = asyncio.ensure_future(self.in_thread(self._next_timed, batches))
         try:

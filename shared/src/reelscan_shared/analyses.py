@@ -21,6 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reelscan_shared import combine
+from reelscan_shared.combine import Combine
 from reelscan_shared.domain.artifacts import ArtifactType
 from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.tasks import TaskType
@@ -65,6 +67,8 @@ class Analysis:
     # What it writes: the first is the default; frame analyses also write their
     # per-frame version 1 rows when their config says "emit": "frames".
     artifacts: tuple[ArtifactSchema, ...]
+    # How the items of its segments become its artifacts (``reelscan_shared.combine``).
+    combine: Combine
 
     @property
     def artifact_type(self) -> ArtifactType:
@@ -73,6 +77,12 @@ class Analysis:
 
     def produces(self, artifact_type: str, schema_version: int) -> bool:
         return any((a.artifact_type, a.schema_version) == (artifact_type, schema_version) for a in self.artifacts)
+
+    @staticmethod
+    def segment_config(config: Mapping[str, Any]) -> dict[str, Any]:
+        """The config of one segment's ML request: frame analyses send their per-frame
+        rows, which ``combine`` links into spans over the whole video."""
+        return {**config, "emit": "frames"} if "emit" in config else dict(config)
 
 
 def _v1(artifact_type: ArtifactType, model: type[Payload]) -> tuple[ArtifactSchema]:
@@ -86,15 +96,19 @@ def _spans_or_frames(artifact_type: ArtifactType, spans: type[Payload],
 
 _ROWS = (
     Analysis(TaskType.OBJECT_DETECTION, GPU_QUEUE, ObjectsConfig,
-             _spans_or_frames(ArtifactType.OBJECT_DETECTION, ObjectDetectionV2, ObjectDetectionV1)),
+             _spans_or_frames(ArtifactType.OBJECT_DETECTION, ObjectDetectionV2, ObjectDetectionV1),
+             combine.spans_or_frames(combine.tracks("label", "class_id"))),
     Analysis(TaskType.FACE_DETECTION, GPU_QUEUE, FacesConfig,
-             _spans_or_frames(ArtifactType.FACE_DETECTION, FaceDetectionV2, FaceDetectionV1)),
+             _spans_or_frames(ArtifactType.FACE_DETECTION, FaceDetectionV2, FaceDetectionV1),
+             combine.spans_or_frames(combine.tracks())),
     Analysis(TaskType.TRANSCRIPTION, GPU_QUEUE, TranscriptionConfig,
-             _v1(ArtifactType.TRANSCRIPT_SEGMENT, TranscriptSegmentV1)),
-    Analysis(TaskType.OCR, GPU_QUEUE, OCRConfig, _spans_or_frames(ArtifactType.OCR_TEXT, OCRTextV2, OCRTextV1)),
+             _v1(ArtifactType.TRANSCRIPT_SEGMENT, TranscriptSegmentV1), combine.in_order),
+    Analysis(TaskType.OCR, GPU_QUEUE, OCRConfig, _spans_or_frames(ArtifactType.OCR_TEXT, OCRTextV2, OCRTextV1),
+             combine.spans_or_frames(combine.text_spans)),
     Analysis(TaskType.PLACE_DETECTION, GPU_QUEUE, PlacesConfig,
-             _spans_or_frames(ArtifactType.PLACE_CLASSIFICATION, PlaceClassificationV2, PlaceClassificationV1)),
-    Analysis(TaskType.SCENE_DETECTION, CPU_QUEUE, ScenesConfig, _v1(ArtifactType.SCENE, SceneV1)),
+             _spans_or_frames(ArtifactType.PLACE_CLASSIFICATION, PlaceClassificationV2, PlaceClassificationV1),
+             combine.spans_or_frames(combine.place_spans)),
+    Analysis(TaskType.SCENE_DETECTION, CPU_QUEUE, ScenesConfig, _v1(ArtifactType.SCENE, SceneV1), combine.scenes),
 )
 
 

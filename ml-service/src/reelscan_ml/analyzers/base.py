@@ -26,6 +26,8 @@ class AnalyzerOutput:
     library_version: str
     model_profile: str
     schema_version: int = 1  # of the items' payloads
+    # Where the part of the video it covered ends (exclusive), when short of the end asked for.
+    end_ms: int | None = None
 
 
 # (context, video, validated config of the analysis's config model) -> output

@@ -1,15 +1,16 @@
 """Analyses that look at sampled frames: objects, faces, OCR, places.
 
 Each runs the same loop (frames decoded ahead in batches, one model call per batch
-under the gate) and differs only in how model results become payloads: spans across
-the samples (schema version 2, the default) or one row per sampled frame (version 1,
-``"emit": "frames"``). OCR also skips frames that have not changed since the last one
-it read, and reuses that reading.
+under the gate) and differs only in how a model's result for a frame becomes per-frame
+payloads (version 1). Those are the response for ``"emit": "frames"``; otherwise they
+are linked into spans (version 2) by the analysis's ``combine``, the function the
+worker uses to link the frames of a long video's segments. OCR also skips frames that
+have not changed since the last one it read, and reuses that reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,15 +19,32 @@ import cv2
 import numpy as np
 
 from reelscan_ml import frames
-from reelscan_ml.analyzers import span_items
 from reelscan_ml.analyzers.base import AnalyzerOutput
-from reelscan_ml.analyzers.span_items import Sample, box_dict, clip_box
 from reelscan_ml.pipeline import InferenceContext
+from reelscan_shared.analyses import ANALYSES
+from reelscan_shared.combine import box_dict
 from reelscan_shared.metrics import INFERENCE_FRAMES
 from reelscan_shared.schemas.configs import FacesConfig, ObjectsConfig, OCRConfig, PlacesConfig
 
+
+@dataclass(frozen=True)
+class Sample:
+    """What a frame analysis keeps of one sampled frame: never its pixels."""
+
+    frame_ms: int
+    width: int
+    height: int
+    result: Any  # the model's result for the frame
+
+
 # (sampled frame, one model result for it) -> per-frame payloads (version 1)
 ToPayloads = Callable[[Sample], list[dict[str, Any]]]
+
+
+def clip_box(coords: Sequence[float]) -> tuple[float, float, float, float]:
+    """Detectors round box edges outwards (below 0) and may swap corners."""
+    x1, y1, x2, y2 = (max(float(v), 0.0) for v in coords)
+    return x1, y1, max(x2, x1), max(y2, y1)
 
 
 def _frame_fields(sample: Sample) -> dict[str, Any]:
@@ -49,13 +67,12 @@ def places(sample: Sample) -> list[dict[str, Any]]:
 class FrameAnalysis:
     producer: str
     per_frame: ToPayloads  # version 1
-    spans: span_items.ToSpans  # version 2
 
 
-OBJECTS = FrameAnalysis("reelscan-ml/objects", detections("label", "class_id"), span_items.tracks("label", "class_id"))
-FACES = FrameAnalysis("reelscan-ml/faces", detections(), span_items.tracks())
-OCR = FrameAnalysis("reelscan-ml/ocr", detections("text"), span_items.text_spans)
-PLACES = FrameAnalysis("reelscan-ml/places", places, span_items.place_spans)
+OBJECTS = FrameAnalysis("reelscan-ml/objects", detections("label", "class_id"))
+FACES = FrameAnalysis("reelscan-ml/faces", detections())
+OCR = FrameAnalysis("reelscan-ml/ocr", detections("text"))
+PLACES = FrameAnalysis("reelscan-ml/places", places)
 
 # A frame counts as changed when more than CHANGED_PIXELS of its pixels differ by more
 # than PIXEL_DELTA grey levels from the last frame read: one changed character (~100
@@ -98,10 +115,8 @@ class ReuseUnchanged:
 
 async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, analysis: FrameAnalysis) -> AnalyzerOutput:
     reuse = ReuseUnchanged() if getattr(cfg, "reuse_unchanged", False) else None
-    per_frame = cfg.emit == "frames"
     async with ctx.use_model() as model:
         items: list[dict[str, Any]] = []
-        samples: list[Sample] = []
         async for batch in ctx.frame_batches(path, cfg.frame_interval_s, cfg.max_frames, model.batch_size,
                                              model.pixel_format):
             everything = list(range(len(batch)))
@@ -112,18 +127,13 @@ async def _run_on_frames(ctx: InferenceContext, path: Path, cfg: Any, analysis: 
             INFERENCE_FRAMES.labels(ctx.analysis, "read").inc(len(read))
             INFERENCE_FRAMES.labels(ctx.analysis, "reused").inc(len(batch) - len(read))
             for frame, result in zip(batch, results, strict=True):
-                sample = Sample(frame.ms, frame.width, frame.height, result)
-                if per_frame:
-                    items.extend({"span_start_ms": frame.ms, "span_end_ms": frame.ms, "payload": payload}
-                                 for payload in analysis.per_frame(sample))
-                else:
-                    samples.append(sample)
-        if not per_frame:
-            items = analysis.spans(samples, cfg)
-        return AnalyzerOutput(items=items, duration_ms=await ctx.in_thread(frames.duration_ms, path),
+                items.extend({"span_start_ms": frame.ms, "span_end_ms": frame.ms, "payload": payload}
+                             for payload in analysis.per_frame(Sample(frame.ms, frame.width, frame.height, result)))
+        combined = ANALYSES[ctx.analysis].combine(items, cfg.model_dump())
+        return AnalyzerOutput(items=combined.items, duration_ms=await ctx.in_thread(frames.duration_ms, path),
                               producer=analysis.producer, library=model.library,
                               library_version=model.library_version, model_profile=model.profile,
-                              schema_version=1 if per_frame else 2)
+                              schema_version=combined.schema_version)
 
 
 async def run_objects(ctx: InferenceContext, path: Path, cfg: ObjectsConfig) -> AnalyzerOutput:

@@ -1,7 +1,19 @@
-"""Shot boundaries with PySceneDetect's ContentDetector (no weights)."""
+"""Shot boundaries with PySceneDetect's ContentDetector (no weights).
+
+A segment ``[start, end)`` reports the scenes that start in it (at a cut, or at the
+video's start) and the part in it of the scene under way at ``start`` (an item that
+``continues``), all cut at ``end``; ``reelscan_shared.combine.scenes`` joins them. The detector starts PREROLL_SCENES minimum scene lengths before ``start``:
+ContentDetector compares each frame with the one before, and suppresses a cut
+within ``min_scene_len`` of where it started or of the previous cut, so a cut at
+``start`` is judged as it would be in one pass over the whole video. It decodes a
+few frames past ``end`` for the same reason. A cut belongs to the segment whose
+frame range holds its frame, the ranges computed the same way on both sides of a
+boundary, so no cut is found twice or lost.
+"""
 
 from __future__ import annotations
 
+import math
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -16,13 +28,21 @@ from reelscan_ml.analyzers.base import AnalyzerOutput
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_shared.schemas.configs import ScenesConfig
 
+PREROLL_SCENES = 2
+PAST_END_FRAMES = 2
+
 
 async def run_scenes(ctx: InferenceContext, path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
     # No model and no GPU: a CPU pass over every frame, on the decode pool, outside the gate.
-    return await ctx.in_thread(detect_scenes, path, cfg)
+    return await ctx.in_thread(detect_scenes, path, cfg, ctx.start_ms, ctx.end_ms)
 
 
-def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
+def first_frame_at(ms: int, fps: float) -> int:
+    """The first frame at or after ``ms``: both segments that meet at ``ms`` agree on it."""
+    return math.ceil(ms * fps / 1000 - 1e-6)
+
+
+def detect_scenes(path: Path, cfg: ScenesConfig, start_ms: int = 0, end_ms: int | None = None) -> AnalyzerOutput:
     duration = frames.duration_ms(path)  # raises VideoUnreadable for a file PyAV cannot open
     try:
         # Not scenedetect.open_video: its PyAV backend calls av.logging.restore_default_callback()
@@ -31,18 +51,32 @@ def detect_scenes(path: Path, cfg: ScenesConfig) -> AnalyzerOutput:
         # OpenCV's own FFmpeg, which prints the same way.
         video = VideoStreamAv(str(path), suppress_output=True)
         fps = float(video.frame_rate)
+        min_len = max(1, round(cfg.min_scene_len_s * fps))
+        first = first_frame_at(start_ms, fps)
+        last = None if end_ms is None else first_frame_at(end_ms, fps)  # exclusive
+        if first > 0:
+            video.seek(max(0, first - PREROLL_SCENES * min_len - 2))
         manager = SceneManager()
-        manager.add_detector(ContentDetector(threshold=cfg.threshold,
-                                             min_scene_len=max(1, round(cfg.min_scene_len_s * fps))))
-        manager.detect_scenes(video)
+        manager.add_detector(ContentDetector(threshold=cfg.threshold, min_scene_len=min_len))
+        manager.detect_scenes(video, end_time=None if last is None else FrameTimecode(last + PAST_END_FRAMES, fps))
         scenes = manager.get_scene_list(start_in_scene=True)
     except Exception as exc:  # PySceneDetect wraps decoder errors in several types
         raise frames.VideoUnreadable(f"cannot detect scenes in {path.name}: {exc}") from exc
-    items = scene_items(scenes)
-    return AnalyzerOutput(items=items, duration_ms=duration, producer="reelscan-ml/scenes", library="scenedetect",
-                          library_version=version("scenedetect"),
+    items = scene_items(in_segment(scenes, first, last, fps))
+    if first > 0 and items and items[0]["payload"]["start_frame"] == first and not any(
+            start.get_frames() == first for start, _ in scenes):
+        items[0]["continues"] = True  # no cut at the segment's start: the scene under way goes on
+    return AnalyzerOutput(items=items, duration_ms=duration, producer="reelscan-ml/scenes",
+                          library="scenedetect", library_version=version("scenedetect"),
                           model_profile=f"pyscenedetect-content-threshold-{cfg.threshold:g}")
 
+
+def in_segment(scenes: list[tuple[FrameTimecode, FrameTimecode]], first: int, last: int | None,
+               fps: float) -> list[tuple[FrameTimecode, FrameTimecode]]:
+    """The scenes' parts in frames ``[first, last)``."""
+    start_at, end_at = FrameTimecode(first, fps), None if last is None else FrameTimecode(last, fps)
+    return [(max(start, start_at), end if end_at is None else min(end, end_at)) for start, end in scenes
+            if end > start_at and (end_at is None or start < end_at)]
 
 
 def scene_items(scenes: list[tuple[FrameTimecode, FrameTimecode]]) -> list[dict[str, Any]]:

@@ -1,5 +1,14 @@
 """Speech transcription of the audio track: decoded to 16 kHz mono outside the
-gate, transcribed under it."""
+gate, transcribed under it.
+
+A segment ``[start, end)`` of a long video is heard whole: the audio is decoded up
+to LISTEN_PAST_MS past ``end``, so a sentence spoken across ``end`` is transcribed in
+this segment. The segment keeps the sentences that start before ``end`` and says
+where the next segment must start (the response's ``end_ms``): after the last
+sentence it kept. A sentence that runs into the last TAIL_MS of the audio heard may
+have been cut short; it is left to the next segment, which starts where it starts.
+So every sentence is transcribed once, whole, whatever the segment length.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,9 @@ from reelscan_ml import frames
 from reelscan_ml.analyzers.base import AnalyzerOutput
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_shared.schemas.configs import TranscriptionConfig
+
+LISTEN_PAST_MS = 10_000
+TAIL_MS = 2_000
 
 
 def transcript_items(segments: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
@@ -23,14 +35,45 @@ def transcript_items(segments: list[dict[str, Any]], language: str) -> list[dict
     return items
 
 
+def heard_whole(segments: list[dict[str, Any]], start_ms: int, end_ms: int, heard_until_ms: int,
+                audio_ended: bool) -> tuple[list[dict[str, Any]], int]:
+    """The sentences (in time order, times from the video's start) this segment keeps,
+    and where the next segment starts.
+
+    ``heard_until_ms``: where the decoded audio stopped; ``audio_ended``: because the
+    audio track ended (then nothing was cut short).
+    """
+    kept: list[dict[str, Any]] = []
+    cut_short_after = heard_until_ms - TAIL_MS if not audio_ended else float("inf")
+    for segment in segments:
+        if segment["start_ms"] >= end_ms:  # the next segment's: it starts after this one's end
+            return kept, min(max(end_ms, _end_of(kept)), segment["start_ms"])
+        if segment["end_ms"] > cut_short_after and segment["start_ms"] > start_ms:
+            return kept, segment["start_ms"]  # heard again, whole, from its start by the next segment
+        kept.append(segment)
+    return kept, max(end_ms, _end_of(kept))
+
+
+def _end_of(segments: list[dict[str, Any]]) -> int:
+    return max((int(s["end_ms"]) for s in segments), default=0)
+
+
 async def run_transcribe(ctx: InferenceContext, path: Path, cfg: TranscriptionConfig) -> AnalyzerOutput:
     async with ctx.use_model() as model:
         duration = await ctx.in_thread(frames.duration_ms, path)  # raises VideoUnreadable for a non-video
-        audio = await ctx.in_thread(frames.decode_audio, path, ctx.cancel)
-        items = []
+        listen_until = None if ctx.end_ms is None else ctx.end_ms + LISTEN_PAST_MS
+        audio, ended = await ctx.in_thread(frames.decode_audio, path, ctx.cancel, ctx.start_ms / 1000,
+                                           None if listen_until is None else listen_until / 1000)
+        items: list[dict[str, Any]] = []
+        covered = ctx.end_ms
         if audio.size:  # a silent video has an empty transcript, not an error
             [(segments, language)] = await ctx.model_call(model, [audio], cfg, cancel=ctx.cancel)
+            segments = [{**s, "start_ms": s["start_ms"] + ctx.start_ms, "end_ms": s["end_ms"] + ctx.start_ms}
+                        for s in segments]
+            if ctx.end_ms is not None:
+                heard_until = ctx.start_ms + round(audio.size * 1000 / frames.AUDIO_RATE)
+                segments, covered = heard_whole(segments, ctx.start_ms, ctx.end_ms, heard_until, ended)
             items = transcript_items(segments, language)
         return AnalyzerOutput(items=items, duration_ms=duration, producer="reelscan-ml/transcribe",
                               library=model.library, library_version=model.library_version,
-                              model_profile=model.profile)
+                              model_profile=model.profile, end_ms=covered)
