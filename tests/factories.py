@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 from reelscan_shared.analyses import ANALYSES
+from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 from reelscan_shared.schemas.ml import InferenceItem, InferenceResponse
+from reelscan_worker.envelopes import build_envelopes
 
 
 def video(path: str | None = None, **kw: Any) -> Video:
@@ -34,3 +36,11 @@ def response(artifact_type: str = "ocr_text", items: list[InferenceItem] | None 
                              input_hash="i" * 64, producer="reelscan-ml/ocr", producer_version="test 1",
                              model_profile="test-profile", duration_ms=4000, elapsed_ms=5,
                              items=items if items is not None else [ocr_item(0), ocr_item(2000, "WORLD")])
+
+
+def envelopes(t: Task, r: InferenceResponse | None = None) -> list[ArtifactEnvelope]:
+    """The response's items as the worker stores them (version 1, the response's provenance)."""
+    r = r or response()
+    provenance = Provenance(run_id=r.run_id, producer=r.producer, producer_version=r.producer_version,
+                            model_profile=r.model_profile, config_hash=r.config_hash, input_hash=r.input_hash)
+    return build_envelopes(t, r.artifact_type, r.schema_version, [i.model_dump() for i in r.items], provenance)

@@ -6,6 +6,7 @@ text on screen across one is one span. Real models, generated videos."""
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ async def test_a_sentence_spoken_across_a_boundary_is_transcribed_once(library: 
             # every sentence lies in the segment that heard it: a segment may stop short of
             # its requested end (before a sentence it did not hear whole), never overlap the next
             assert all(any(start <= i["span_start_ms"] < end for start, end in covered) for i in joined)
-            assert all(a[1] == b[0] for a, b in zip(covered, covered[1:]))
+            assert all(a[1] == b[0] for a, b in pairwise(covered))
     assert {"hello", "reelscan", "transcription"} <= set(normalised_words(whole))
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from arq.jobs import serialize_result
-from factories import response, video
+from factories import envelopes, response, video
 from fakes import FakeMLClient
 from sqlalchemy import text
 
@@ -17,10 +17,9 @@ from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, TaskStatus, TaskType
 from reelscan_worker import bootstrap
-from reelscan_worker.envelopes import build_envelopes
 from reelscan_worker.lease import lease_key
 from reelscan_worker.reconciler import Reconciler
-from reelscan_worker.settings import WorkerSettings
+from reelscan_worker.settings import JOB_CEILING_S, WorkerSettings
 
 
 @pytest.fixture
@@ -53,10 +52,10 @@ async def test_pending_tasks_without_jobs_are_enqueued(world, redis) -> None:
 async def test_a_job_taken_by_a_worker_that_died_before_starting_it_is_released(world, db, redis) -> None:
     """SIGKILL between arq marking the job in progress and the task's start: the task is
     PENDING and its job queued but marked taken, so no worker would take it for
-    ARQ_JOB_TIMEOUT + 10 s. Found in the fault suite (test_sigkill_a_worker_mid_task)."""
+    arq's job timeout + 10 s. Found in the fault suite (test_sigkill_a_worker_mid_task)."""
     deps, tasks = world
     queue = ArqJobQueue(redis)
-    full_ms = (deps.settings.job_timeout_s + 10) * 1000  # arq's marker lifetime
+    full_ms = (JOB_CEILING_S + 10) * 1000  # arq's marker lifetime
     abandoned, just_taken, leased = tasks[TaskType.OCR], tasks[TaskType.FACE_DETECTION], tasks[TaskType.TRANSCRIPTION]
     for t, age_s in ((abandoned, 60), (just_taken, 1), (leased, 60)):
         await queue.enqueue(t)
@@ -111,7 +110,7 @@ async def test_running_task_with_a_final_job_result(world, db, redis) -> None:
     repo = SqlTaskRepository(db)
     with_artifacts, without = tasks[TaskType.OCR], tasks[TaskType.SCENE_DETECTION]
     started = await _start(db, with_artifacts.task_id)
-    await repo.complete_with_artifacts(with_artifacts.task_id, build_envelopes(started, response()), utcnow())
+    await repo.complete_with_artifacts(with_artifacts.task_id, envelopes(started, response()), utcnow())
     async with db.engine.begin() as conn:  # the status write was lost; the artifacts were not
         await conn.execute(text("UPDATE tasks SET status='running', completed_at=NULL WHERE task_id=:t"),
                            {"t": with_artifacts.task_id})

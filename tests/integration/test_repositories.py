@@ -3,14 +3,13 @@
 import asyncio
 from datetime import timedelta
 
-from factories import response, task, video
+from factories import envelopes, response, task, video
 
 from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, TaskStatus, TaskType
 from reelscan_shared.ports.repositories import ArtifactQuery, TaskQuery
-from reelscan_worker.envelopes import build_envelopes
 
 
 async def _video_with_tasks(db, path=None):
@@ -70,7 +69,7 @@ async def test_completion_replaces_artifacts_atomically(db) -> None:
     v, tasks = await _video_with_tasks(db)
     t = next(t for t in tasks if t.task_type is TaskType.OCR)
     started = await repo.apply(t.task_id, Event.START, utcnow())
-    assert await repo.complete_with_artifacts(t.task_id, build_envelopes(started, response()), utcnow())
+    assert await repo.complete_with_artifacts(t.task_id, envelopes(started, response()), utcnow())
     # A second completion of the same task (e.g. a row repaired back to RUNNING by hand)
     # replaces the artifacts, never duplicates them.
     from sqlalchemy import text
@@ -78,7 +77,7 @@ async def test_completion_replaces_artifacts_atomically(db) -> None:
     async with db.engine.begin() as conn:
         await conn.execute(text("UPDATE tasks SET status='running', completed_at=NULL WHERE task_id=:t"),
                            {"t": t.task_id})
-    assert await repo.complete_with_artifacts(t.task_id, build_envelopes(started, response()), utcnow())
+    assert await repo.complete_with_artifacts(t.task_id, envelopes(started, response()), utcnow())
     page = await artifacts.query(ArtifactQuery(video_id=v.video_id))
     assert page.total == 2
     assert (await repo.get(t.task_id)).status is TaskStatus.COMPLETED
@@ -90,7 +89,7 @@ async def test_completion_of_a_cancelled_task_writes_nothing(db) -> None:
     started = await repo.apply(tasks[3].task_id, Event.START, utcnow())
     await repo.apply(tasks[3].task_id, Event.CANCEL, utcnow())
     ocr_task = started.__class__(**{**started.__dict__, "task_type": TaskType.OCR})
-    assert not await repo.complete_with_artifacts(started.task_id, build_envelopes(ocr_task, response()), utcnow())
+    assert not await repo.complete_with_artifacts(started.task_id, envelopes(ocr_task, response()), utcnow())
     assert await repo.artifact_count(started.task_id) == 0
     assert (await repo.get(started.task_id)).status is TaskStatus.CANCELLED
 
@@ -103,7 +102,7 @@ async def test_artifact_time_window_and_type_filters(db) -> None:
     t = next(t for t in tasks if t.task_type is TaskType.OCR)
     started = await repo.apply(t.task_id, Event.START, utcnow())
     items = [ocr_item(ms) for ms in (0, 1000, 2000, 3000)]
-    await repo.complete_with_artifacts(t.task_id, build_envelopes(started, response(items=items)), utcnow())
+    await repo.complete_with_artifacts(t.task_id, envelopes(started, response(items=items)), utcnow())
     window = await artifacts.query(ArtifactQuery(video_id=v.video_id, from_ms=1000, to_ms=2000))
     assert [a.span_start_ms for a in window.items] == [1000, 2000]
     assert (await artifacts.query(ArtifactQuery(video_id=v.video_id, artifact_type="scene"))).total == 0

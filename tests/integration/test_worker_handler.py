@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from arq import Retry
 from factories import ocr_item, response, video
-from fakes import FakeMLClient
+from fakes import FakeMLClient, Killed, WindowedML
 
 from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
@@ -47,7 +47,9 @@ async def test_success_stores_validated_artifacts(db, redis, settings) -> None:
     assert result == {"outcome": "completed", "artifacts": 2}
     stored = await SqlTaskRepository(db).get(task.task_id)
     assert stored.status is TaskStatus.COMPLETED and stored.attempts == 1 and stored.completed_at
-    assert ml.calls == [(TaskType.OCR, v.path, task.config)]
+    # one segment: the ML service measured the video at 4 s, less than a segment
+    assert ml.calls == [(TaskType.OCR, v.path, {**task.config, "emit": "frames"})]
+    assert ml.windows == [(0, settings.segment_ms)]
     page = await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))
     assert [a.payload["text"] for a in page.items] == ["HELLO", "WORLD"]
     assert not await redis.exists(lease_key(task.job_id)), "the lease is released after the job"
@@ -142,4 +144,86 @@ async def test_shutdown_mid_task_hands_the_task_back(db, redis, settings) -> Non
         await job
     stored = await SqlTaskRepository(db).get(task.task_id)
     assert stored.status is TaskStatus.PENDING and "shut down" in stored.error
+    await deps.close()
+
+
+async def test_wrong_artifact_type_fails_the_task(db, redis, settings) -> None:
+    deps, task, _ = await setup(db, redis, settings, FakeMLClient(response("scene")))
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "failed"
+    failed = await SqlTaskRepository(db).get(task.task_id)
+    assert failed.status is TaskStatus.FAILED and "'scene'" in failed.error
+    await deps.close()
+
+
+# Segments: 10 s segments of a 35 s video (OCR samples every second in the fake).
+SEGMENTED = {"SEGMENT_SECONDS": 10}
+
+
+async def test_a_long_video_runs_in_segments_and_text_across_boundaries_is_one_span(db, redis, migrated_url,
+                                                                                      valkey) -> None:
+    settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, **SEGMENTED)
+    ml = WindowedML(35_000)
+    deps, task, v = await setup(db, redis, settings, ml)
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
+    assert ml.windows == [(0, 10_000), (10_000, 20_000), (20_000, 30_000), (30_000, 40_000)]
+    [span] = (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).items
+    assert span.schema_version == 2 and (span.span_start_ms, span.span_end_ms) == (0, 34_000)
+    assert span.payload["sightings"] == 35
+    done = await SqlTaskRepository(db).get(task.task_id)
+    assert (done.progress.done_ms, done.progress.total_ms, done.progress.percent) == (35_000, 35_000, 100.0)
+    assert await SqlTaskRepository(db).segments(task.task_id) == [], "completion drops the segments"
+    await deps.close()
+
+
+async def test_a_killed_run_resumes_at_the_first_segment_not_stored(db, redis, migrated_url, valkey) -> None:
+    settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, **SEGMENTED)
+    ml = WindowedML(35_000, script={20_000: Killed()})
+    deps, task, v = await setup(db, redis, settings, ml)
+    repo = SqlTaskRepository(db)
+    with pytest.raises(Killed):
+        await run_task(ctx(deps, task), task.task_id)
+    stopped = await repo.get(task.task_id)
+    assert stopped.status is TaskStatus.RUNNING and stopped.progress.done_ms == 20_000
+    assert stopped.progress.percent == round(100 * 20 / 35, 1) and stopped.progress.eta_s is not None
+    assert [(s.start_ms, s.end_ms) for s in await repo.segments(task.task_id)] == [(0, 10_000), (10_000, 20_000)]
+    # the reconciler finds the lease expired: back to PENDING, and a worker runs the job again
+    await repo.apply(task.task_id, Event.REQUEUE, utcnow(), error="re-run: its worker stopped renewing its lease")
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
+    assert ml.windows[3:] == [(20_000, 30_000), (30_000, 40_000)], "only the unfinished segment is repeated"
+    [span] = (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).items
+    assert (span.span_start_ms, span.span_end_ms, span.payload["sightings"]) == (0, 34_000, 35)
+    await deps.close()
+
+
+async def test_the_ml_service_going_away_mid_run_waits_and_goes_on(db, redis, migrated_url, valkey) -> None:
+    settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, RETRY_BASE_DELAY_SECONDS=0,
+                              **SEGMENTED)
+    ml = WindowedML(35_000, script={10_000: MLUnavailable("ML service unreachable (ConnectError)")})
+    deps, task, _ = await setup(db, redis, settings, ml)
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
+    assert [w[0] for w in ml.windows] == [0, 10_000, 10_000, 20_000, 30_000]
+    assert (await SqlTaskRepository(db).get(task.task_id)).attempts == 1
+    await deps.close()
+
+
+async def test_cancel_mid_run_stops_after_the_segment_and_drops_the_run(db, redis, migrated_url, valkey) -> None:
+    settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, **SEGMENTED)
+    ml = WindowedML(35_000, hold_at=10_000)
+    deps, task, v = await setup(db, redis, settings, ml)
+    repo = SqlTaskRepository(db)
+    job = asyncio.create_task(run_task(ctx(deps, task), task.task_id))
+    await asyncio.wait_for(ml.held.wait(), 10)
+    await repo.apply(task.task_id, Event.CANCEL, utcnow())  # the API cancels; the segment's answer comes after
+    ml.release.set()
+    assert (await job)["outcome"] == "discarded"
+    assert ml.windows == [(0, 10_000), (10_000, 20_000)], "no segment after the cancel"
+    assert (await repo.get(task.task_id)).status is TaskStatus.CANCELLED
+    assert await repo.segments(task.task_id) == [] and (
+        await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    # a retry is a new run, from the start
+    retried = await repo.apply(task.task_id, Event.RETRY, utcnow())
+    assert retried.progress.done_ms == 0
+    ml.hold_at = None
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
+    assert ml.windows[2] == (0, 10_000)
     await deps.close()

@@ -8,9 +8,8 @@ import pytest
 from scenedetect import FrameTimecode
 
 from reelscan_ml.analyzers import ANALYZERS, frame_based
-from reelscan_ml.analyzers.frame_based import ReuseUnchanged
+from reelscan_ml.analyzers.frame_based import FrameAnalysis, ReuseUnchanged, Sample
 from reelscan_ml.analyzers.scenes import scene_items
-from reelscan_ml.analyzers.frame_based import FrameAnalysis, Sample
 from reelscan_ml.analyzers.transcribe import transcript_items
 from reelscan_ml.frames import Frame
 from reelscan_shared.analyses import ANALYSES, validate_payload

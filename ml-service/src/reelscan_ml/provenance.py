@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 from reelscan_ml import __version__
+from reelscan_shared.domain.artifacts import config_hash
 from reelscan_shared.files import sha256_of
 
-
-def config_hash(config: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+__all__ = ["config_hash", "input_hash", "new_run_id", "producer_version"]
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,7 +1,8 @@
 """Prometheus metrics of the three services (prometheus-client).
 
 Names follow Prometheus conventions (``reelscan_…_seconds``, ``…_total``); every label
-has a bounded set of values (task types, statuses, queues, route templates).
+has a bounded set of values (task types, statuses, queues, route templates; the task
+ids of the tasks a worker runs now).
 """
 
 import os
@@ -61,6 +62,12 @@ JOBS = Counter(
     "(completed, failed, retried, cancelled, requeued, skipped)", ["task_type", "outcome"],
 )
 JOBS_IN_PROGRESS = Gauge("reelscan_jobs_in_progress", "Jobs this worker is running now")
+SEGMENTS = Counter("reelscan_segments_total", "Segments of videos analysed and stored", ["task_type"])
+# Per running task (a worker runs at most ARQ_MAX_JOBS): the label goes when the job ends.
+TASK_PROGRESS = Gauge("reelscan_task_progress_ratio", "How far a running task has got through its video (0-1)",
+                      ["task_id", "task_type"])
+TASK_ETA = Gauge("reelscan_task_eta_seconds", "Time a running task needs to finish, at its measured rate",
+                 ["task_id", "task_type"])
 RECONCILER_ACTIONS = Counter("reelscan_reconciler_actions_total", "Repairs made by the reconciler", ["action"])
 
 # ml-service

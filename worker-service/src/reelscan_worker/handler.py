@@ -1,13 +1,16 @@
-"""The job: run one task through the ML service and persist its artifacts.
+"""The job: run one task through the ML service, a segment at a time
+(``segmented``), and persist its artifacts.
 
 Outcomes (``outcomes.Outcome``), and why:
 - task missing, COMPLETED, CANCELLED or FAILED -> skip (a stale or duplicate job);
-- ML unreachable / 503, or PostgreSQL unreachable -> back to PENDING and
-  ``Retry`` with exponential backoff, until ``max_tries``, then FAILED;
+- ML unreachable / 503 / 504, or PostgreSQL unreachable -> back to PENDING and
+  ``Retry`` with exponential backoff, until ``max_tries``, then FAILED (once this job
+  has stored a segment, it waits and tries the segment again itself, keeping the task
+  RUNNING); the retry resumes at the first segment not stored;
 - any other ML error, or a payload that fails validation -> FAILED, with the message;
 - cancelled by the API (row already CANCELLED) -> stays CANCELLED, nothing written;
 - cancelled by shutdown -> back to PENDING for arq (or the reconciler) to re-run;
-- cancelled by arq's job timeout -> FAILED with the timeout.
+- a segment that runs past ARQ_JOB_TIMEOUT -> FAILED with the timeout.
 """
 
 from __future__ import annotations
@@ -27,18 +30,16 @@ from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import JOBS_IN_PROGRESS, TASK_DURATION
 from reelscan_shared.ports.ml import MLError, MLUnavailable
 from reelscan_worker.bootstrap import WorkerDeps
-from reelscan_worker.envelopes import InvalidPayload, build_envelopes
+from reelscan_worker.envelopes import InvalidPayload
 from reelscan_worker.lease import hold_lease
 from reelscan_worker.outcomes import JobOutcome, Outcome, record
+from reelscan_worker.segmented import SegmentedRun, SegmentTimedOut, backoff_s
+from reelscan_worker.settings import JOB_CEILING_S
 
 log = get_logger(__name__)
 # Any SQLAlchemy error here means the database went away mid-job (connection
 # reset, pending rollback after a dropped connection, "the database is starting up").
 DATABASE_ERRORS = (SQLAlchemyError, OSError, TimeoutError)
-
-
-def backoff_s(job_try: int, base: float, cap: float) -> float:
-    return float(min(cap, base * 2 ** max(job_try - 1, 0)))
 
 
 class TaskRunner:
@@ -90,8 +91,9 @@ class TaskRunner:
         return JobOutcome(Outcome.SKIPPED, task.task_type, status="changed concurrently")
 
     async def _execute(self, task: Task, video_path: str, job_try: int) -> JobOutcome:
+        run = SegmentedRun(self.deps, task, video_path)
         try:
-            response = await self.deps.ml.infer(task.task_type, video_path, task.config)
+            segments = await run.segments()
         except MLUnavailable as exc:
             if job_try >= self.s.max_tries:
                 return await self._fail(task, f"gave up after {job_try} attempts: {exc}")
@@ -103,10 +105,14 @@ class TaskRunner:
             log.warning("job_retrying", error=str(exc), defer_s=delay)
             record(JobOutcome(Outcome.RETRIED, task.task_type, error=str(exc)))
             raise Retry(defer=delay) from exc
-        except MLError as exc:
+        except (MLError, SegmentTimedOut) as exc:
             return await self._fail(task, str(exc))
+        except InvalidPayload as exc:
+            return await self._fail(task, f"invalid result: {exc}")
+        if segments is None:
+            return JobOutcome(Outcome.DISCARDED, task.task_type)  # cancelled meanwhile: nothing more stored
         try:
-            envelopes = build_envelopes(task, response)
+            envelopes = run.artifacts(segments)
         except InvalidPayload as exc:
             return await self._fail(task, f"invalid result: {exc}")
         if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow()):
@@ -122,8 +128,8 @@ class TaskRunner:
         if current is None or current.status is not TaskStatus.RUNNING:
             log.info("job_cancelled", status=current.status.value if current else None)
             return JobOutcome(Outcome.CANCELLED, task.task_type)
-        if elapsed_s >= self.s.job_timeout_s - 1:
-            return await self._fail(task, f"timed out after {self.s.job_timeout_s}s (ARQ_JOB_TIMEOUT)")
+        if elapsed_s >= JOB_CEILING_S - 1:
+            return await self._fail(task, f"ran for more than {JOB_CEILING_S} s")
         await self.deps.tasks.apply(task.task_id, Event.REQUEUE, utcnow(), error="worker shut down mid-task")
         log.info("job_requeued_on_shutdown")
         return JobOutcome(Outcome.REQUEUED, task.task_type)

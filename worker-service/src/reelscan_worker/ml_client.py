@@ -43,8 +43,9 @@ class HttpMLClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
-    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any]) -> InferenceResponse:
-        body = InferenceRequest(video_path=video_path, config=config).model_dump()
+    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any], start_ms: int = 0,
+                    end_ms: int | None = None) -> InferenceResponse:
+        body = InferenceRequest(video_path=video_path, config=config, start_ms=start_ms, end_ms=end_ms).model_dump()
         request_id = get_contextvars().get("request_id")  # bound per job by the handler
         headers = {REQUEST_ID_HEADER: request_id} if request_id else None
         try:

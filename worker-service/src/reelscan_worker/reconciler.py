@@ -23,6 +23,7 @@ from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import LONG_RUNNING_TASKS, RECONCILER_ACTIONS
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.lease import WORKER_ID, lease_held
+from reelscan_worker.settings import JOB_CEILING_S
 
 log = get_logger(__name__)
 LOCK_KEY = "reelscan:reconciler-lock"
@@ -77,7 +78,7 @@ class Reconciler:
         its lease (a live worker takes the lease right after starting the task)."""
         if await lease_held(self.deps.redis, task.job_id):
             return False
-        age_s = await self.deps.queue.in_progress_age_s(task.job_id, self.s.job_timeout_s)
+        age_s = await self.deps.queue.in_progress_age_s(task.job_id, JOB_CEILING_S)
         return age_s is not None and age_s > self.s.lease_ttl_s
 
     async def _running(self, task: Task, counts: Counter[str]) -> None:

@@ -6,11 +6,18 @@ from pydantic import Field
 
 from reelscan_shared.settings import StoreSettings
 
+# arq's timeout for a whole job: a backstop only. A job runs every segment of a video,
+# however long; ARQ_JOB_TIMEOUT bounds each segment, and a worker that dies is found by
+# its lease (the reconciler), not by this timeout.
+JOB_CEILING_S = 7 * 24 * 3600
+
 
 class WorkerSettings(StoreSettings):
     gpu_mode: Literal["gpu", "cpu", "auto"] = Field("auto", alias="GPU_MODE")
     max_jobs: int = Field(4, alias="ARQ_MAX_JOBS", ge=1)
-    job_timeout_s: int = Field(1800, alias="ARQ_JOB_TIMEOUT", ge=1)
+    job_timeout_s: int = Field(1800, alias="ARQ_JOB_TIMEOUT", ge=1, description="Bounds one segment's work")
+    segment_s: float = Field(120.0, alias="SEGMENT_SECONDS", ge=1, le=3600,
+                             description="Length of video analysed per ML request (and stored before the next)")
     max_tries: int = Field(3, alias="ARQ_MAX_TRIES", ge=1)
     keep_result_s: int = Field(3600, alias="ARQ_KEEP_RESULT", ge=1)
     ml_timeout_s: float = Field(600.0, alias="ML_TIMEOUT_SECONDS", gt=0)
@@ -29,3 +36,7 @@ class WorkerSettings(StoreSettings):
                               description="0.0.0.0 where Prometheus scrapes from another host/container")
     metrics_port: int = Field(9101, alias="WORKER_METRICS_PORT", ge=0, le=65535,
                               description="Metrics-only HTTP listener (/metrics); 0 disables it")
+
+    @property
+    def segment_ms(self) -> int:
+        return int(self.segment_s * 1000)

@@ -18,7 +18,7 @@ from reelscan_worker import bootstrap
 from reelscan_worker.gpu_mode import queue_for
 from reelscan_worker.handler import run_task
 from reelscan_worker.reconciler import Reconciler
-from reelscan_worker.settings import WorkerSettings
+from reelscan_worker.settings import JOB_CEILING_S, WorkerSettings
 
 log = get_logger(__name__)
 
@@ -71,7 +71,7 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
         "on_startup": on_startup,
         "on_shutdown": on_shutdown,
         "max_jobs": settings.max_jobs,
-        "job_timeout": settings.job_timeout_s,
+        "job_timeout": JOB_CEILING_S,  # ARQ_JOB_TIMEOUT bounds each segment (segmented.py)
         "keep_result": settings.keep_result_s,
         "max_tries": settings.max_tries,
         "allow_abort_jobs": True,

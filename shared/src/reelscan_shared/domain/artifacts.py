@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +33,11 @@ class Provenance:
     model_profile: str
     config_hash: str
     input_hash: str
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """The provenance's ``config_hash``: of the full config (every field, defaults included)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,32 @@ def target_of(event: Event) -> TaskStatus:
     return TRANSITIONS[event][1]
 
 
+@dataclass(frozen=True)
+class Progress:
+    """How far a task's run has got through its video, and when it should end.
+
+    ``done_ms``: where the part analysed so far ends; ``total_ms``: the video's length,
+    once the ML service has said it; ``spent_ms``: the analysis time those parts took.
+    The ETA is the rest at the rate measured so far.
+    """
+
+    done_ms: int = 0
+    total_ms: int | None = None
+    spent_ms: int = 0
+
+    @property
+    def percent(self) -> float | None:
+        if not self.total_ms:
+            return None
+        return round(min(100.0, 100.0 * self.done_ms / self.total_ms), 1)
+
+    @property
+    def eta_s(self) -> float | None:
+        if not self.total_ms or not self.done_ms:
+            return None
+        return round(max(self.total_ms - self.done_ms, 0) * self.spent_ms / self.done_ms / 1000, 1)
+
+
 def job_id_for(task_id: str) -> str:
     """The arq job id of a task; stable, so enqueueing a live task twice is a no-op."""
     return f"ml_{task_id}"
@@ -90,6 +116,7 @@ class Task:
     error: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    progress: Progress = field(default_factory=Progress)
 
     @property
     def job_id(self) -> str:
@@ -107,10 +134,14 @@ class Task:
         if event is Event.START:
             return replace(self, status=target, started_at=now, completed_at=None,
                            attempts=self.attempts + 1, error=None)
-        if event in (Event.REQUEUE, Event.RETRY):
+        if event is Event.REQUEUE:  # the run goes on where it got to
             return replace(self, status=target, started_at=None, completed_at=None, error=error)
+        if event is Event.RETRY:  # a new run, from the start
+            return replace(self, status=target, started_at=None, completed_at=None, error=error,
+                           progress=Progress(total_ms=self.progress.total_ms))
         if event is Event.COMPLETE:
-            return replace(self, status=target, completed_at=now, error=None)
+            done = replace(self.progress, done_ms=self.progress.total_ms or self.progress.done_ms)
+            return replace(self, status=target, completed_at=now, error=None, progress=done)
         # FAIL / CANCEL: a task that never started gets started_at = completed_at.
         return replace(self, status=target, started_at=self.started_at or now,
                        completed_at=now, error=error)

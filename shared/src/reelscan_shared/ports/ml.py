@@ -22,8 +22,10 @@ class MLUnavailable(Exception):
 
 
 class MLClient(Protocol):
-    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any]) -> InferenceResponse:
-        """Run the analysis ``task_type`` on the video with ``config``."""
+    async def infer(self, task_type: TaskType, video_path: str, config: dict[str, Any], start_ms: int = 0,
+                    end_ms: int | None = None) -> InferenceResponse:
+        """Run the analysis ``task_type`` with ``config`` on the video's ``[start_ms, end_ms)``
+        (to its end when ``end_ms`` is None)."""
         ...
 
     async def aclose(self) -> None: ...

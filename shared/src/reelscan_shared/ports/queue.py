@@ -31,7 +31,7 @@ class JobQueue(Protocol):
 
     async def in_progress_age_s(self, job_id: str, job_timeout_s: float) -> float | None:
         """Seconds since a worker took the job (arq's in-progress marker); None if no
-        worker holds it. ``job_timeout_s`` is the workers' ARQ_JOB_TIMEOUT."""
+        worker holds it. ``job_timeout_s`` is the timeout the workers give arq (JOB_CEILING_S)."""
         ...
 
     async def clear_in_progress(self, job_id: str) -> None:

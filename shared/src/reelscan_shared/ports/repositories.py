@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
+from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 
@@ -89,8 +90,21 @@ class TaskRepository(Protocol):
     async def complete_with_artifacts(
         self, task_id: str, artifacts: Sequence[ArtifactEnvelope], now: datetime
     ) -> bool:
-        """In one transaction: replace the task's artifacts and mark it COMPLETED.
-        False (and nothing written) if the task is no longer RUNNING."""
+        """In one transaction: replace the task's artifacts, drop its run's segments and
+        mark it COMPLETED. False (and nothing written) if the task is no longer RUNNING."""
+        ...
+
+    async def segments(self, task_id: str) -> list[Segment]:
+        """The segments the task's current run has stored, in order."""
+        ...
+
+    async def add_segment(self, task_id: str, segment: Segment, now: datetime) -> Task | None:
+        """Store a finished segment and the run's progress, in one transaction; the task
+        with its new progress, or None (nothing stored) if it is no longer RUNNING."""
+        ...
+
+    async def restart_run(self, task_id: str) -> None:
+        """Drop the run's segments and progress: the next segment is the first."""
         ...
 
     async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]: ...

@@ -8,6 +8,7 @@ reconciler) cannot race a task into a state the transition table forbids.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reelscan_shared.adapters.db import task_listing
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.tables import artifacts, tasks, videos
+from reelscan_shared.adapters.db.tables import artifacts, task_segments, tasks, videos
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.errors import InvalidTransition
-from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType
+from reelscan_shared.domain.segments import Segment
+from reelscan_shared.domain.tasks import Event, Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, TaskPage, TaskQuery
 
@@ -40,7 +42,24 @@ def _task(row: RowMapping) -> Task:
         status=TaskStatus(row["status"]), queue=row["queue"], config=row["config"],
         attempts=row["attempts"], error=row["error"], created_at=row["created_at"],
         started_at=row["started_at"], completed_at=row["completed_at"],
+        progress=Progress(done_ms=row["done_ms"], total_ms=row["total_ms"], spent_ms=row["spent_ms"]),
     )
+
+
+def _progress_values(p: Progress) -> dict[str, Any]:
+    return {"done_ms": p.done_ms, "total_ms": p.total_ms, "spent_ms": p.spent_ms}
+
+
+def _provenance(p: Provenance) -> dict[str, str]:
+    return {"run_id": p.run_id, "producer": p.producer, "producer_version": p.producer_version,
+            "model_profile": p.model_profile, "config_hash": p.config_hash, "input_hash": p.input_hash}
+
+
+def _segment(row: RowMapping) -> Segment:
+    return Segment(seq=row["seq"], start_ms=row["start_ms"], end_ms=row["end_ms"],
+                   artifact_type=row["artifact_type"], schema_version=row["schema_version"],
+                   provenance=Provenance(**row["provenance"]), duration_ms=row["duration_ms"],
+                   elapsed_ms=row["elapsed_ms"], items=row["items"])
 
 
 def _task_row(task: Task) -> dict[str, Any]:
@@ -48,7 +67,7 @@ def _task_row(task: Task) -> dict[str, Any]:
         "task_id": task.task_id, "video_id": task.video_id, "task_type": task.task_type.value,
         "status": task.status.value, "queue": task.queue, "config": task.config,
         "attempts": task.attempts, "error": task.error, "created_at": task.created_at,
-        "started_at": task.started_at, "completed_at": task.completed_at,
+        "started_at": task.started_at, "completed_at": task.completed_at, **_progress_values(task.progress),
     }
 
 
@@ -93,7 +112,11 @@ async def _apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: 
         return None
     await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(
         status=updated.status.value, attempts=updated.attempts, error=updated.error,
-        started_at=updated.started_at, completed_at=updated.completed_at))
+        started_at=updated.started_at, completed_at=updated.completed_at, **_progress_values(updated.progress)))
+    if updated.status.is_terminal or event is Event.RETRY:
+        # The run is over (its artifacts, if any, are written in this transaction) or starts
+        # again: its segments are of no more use.
+        await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
     return updated
 
 
@@ -181,6 +204,33 @@ class SqlTaskRepository:
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
         return True
+
+    async def segments(self, task_id: str) -> list[Segment]:
+        stmt = select(task_segments).where(task_segments.c.task_id == task_id).order_by(task_segments.c.seq)
+        async with self._db.engine.connect() as conn:  # the primary: what this run stored, just now included
+            return [_segment(r) for r in (await conn.execute(stmt)).mappings().all()]
+
+    async def add_segment(self, task_id: str, segment: Segment, now: datetime) -> Task | None:
+        async with self._db.engine.begin() as conn:
+            row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id).with_for_update())
+                   ).mappings().first()
+            if row is None or row["status"] != TaskStatus.RUNNING.value:
+                return None
+            task = _task(row)
+            await conn.execute(insert(task_segments).values(
+                task_id=task_id, seq=segment.seq, start_ms=segment.start_ms, end_ms=segment.end_ms,
+                artifact_type=segment.artifact_type, schema_version=segment.schema_version,
+                provenance=_provenance(segment.provenance), duration_ms=segment.duration_ms,
+                elapsed_ms=segment.elapsed_ms, items=segment.items, created_at=now))
+            progress = Progress(done_ms=segment.end_ms, total_ms=segment.duration_ms or task.progress.total_ms,
+                                spent_ms=task.progress.spent_ms + segment.elapsed_ms)
+            await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(**_progress_values(progress)))
+        return replace(task, progress=progress)
+
+    async def restart_run(self, task_id: str) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
+            await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(done_ms=0, spent_ms=0))
 
     async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]:
         stmt = select(tasks.c.status, func.count()).group_by(tasks.c.status)

@@ -55,6 +55,10 @@ tasks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("completed_at", DateTime(timezone=True), nullable=True),
+    # Progress of the current run (domain.tasks.Progress)
+    Column("done_ms", BigInteger, nullable=False, server_default="0"),
+    Column("total_ms", BigInteger, nullable=True),
+    Column("spent_ms", BigInteger, nullable=False, server_default="0"),
     UniqueConstraint("video_id", "task_type"),  # its index also serves ?video_id=
     # What Task.apply guarantees, kept by the database too: the task list relies on it
     # to know which tasks have a start or end time (task_listing.py).
@@ -95,4 +99,23 @@ artifacts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_artifacts_video_type_span", "video_id", "artifact_type", "span_start_ms"),
     Index("ix_artifacts_task_id", "task_id"),
+)
+
+# The segments of a run so far (domain.segments): what each found, until the task
+# completes (they become its artifacts) or its run ends otherwise.
+task_segments = Table(
+    "task_segments",
+    metadata,
+    Column("task_id", UUID(as_uuid=False), ForeignKey("tasks.task_id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger, nullable=False),
+    Column("artifact_type", String(32), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("provenance", JSONB, nullable=False),
+    Column("duration_ms", BigInteger, nullable=True),
+    Column("elapsed_ms", BigInteger, nullable=False),
+    Column("items", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("end_ms > start_ms", name="ends_after_start"),
 )
