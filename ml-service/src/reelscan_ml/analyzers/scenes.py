@@ -3,7 +3,8 @@
 A segment ``[start, end)`` reports the scenes that start in it (at a cut, or at the
 video's start) and the part in it of the scene under way at ``start`` (an item that
 ``continues``), all cut at ``end``; ``reelscan_shared.combine.scenes`` joins them.
-The detector starts PREROLL_SCENES minimum scene lengths before ``start``: ContentDetector compares each frame with the one before, and suppresses a cut
+The detector starts PREROLL_SCENES minimum scene lengths before ``start``:
+ContentDetector compares each frame with the one before, and suppresses a cut
 within ``min_scene_len`` of where it started or of the previous cut, so a cut at
 ``start`` is judged as it would be in one pass over the whole video. It decodes a
 few frames past ``end`` for the same reason. A cut belongs to the segment whose
