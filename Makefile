@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench bench-ml bench-ocr bench-health bench-scale videos clean
+.PHONY: run test setup lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -39,6 +39,9 @@ bench-health: setup
 
 bench-scale: setup
 	@$(PY) bench/bench_scale.py
+
+bench-long: setup
+	@$(PY) bench/bench_long.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -38,7 +38,25 @@ def progress(client: httpx.Client) -> str:
     health = client.get("/health").json().get("status", "?")
     return (f"videos {videos} | tasks done {done}/{total} (completed {counts['completed']}, "
             f"running {counts['running']}, pending {counts['pending']}, failed {counts['failed']}, "
-            f"cancelled {counts['cancelled']}) | health {health}")
+            f"cancelled {counts['cancelled']}) | health {health}{running_videos(client)}")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m{secs:02d}s"
+
+
+def running_videos(client: httpx.Client, shown: int = 3) -> str:
+    """The videos being analysed now, with how far they got and their ETA."""
+    running = client.get("/tasks", params={"status": "running", "limit": 100}).json()["items"]
+    video_ids = list(dict.fromkeys(t["video_id"] for t in running))
+    parts = []
+    for video_id in video_ids[:shown]:
+        video = client.get(f"/videos/{video_id}").json()
+        eta = f" ETA {_duration(video['eta_s'])}" if video.get("eta_s") is not None else ""
+        parts.append(f"{Path(video['path']).name} {video['percent'] or 0:.0f}%{eta}")
+    more = f" +{len(video_ids) - shown}" if len(video_ids) > shown else ""
+    return f" | now: {', '.join(parts)}{more}" if parts else ""
 
 
 def supervise(stack: Stack) -> None:

@@ -10,12 +10,23 @@ from pydantic import BaseModel, Field
 from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.tasks import Task, TaskStatus, TaskType
+from reelscan_shared.domain.tasks import Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class ProgressOut(BaseModel):
+    done_ms: int = Field(description="Where the part of the video analysed so far ends")
+    total_ms: int | None = Field(description="The video's length, once the ML service has measured it")
+    percent: float | None = Field(description="done_ms / total_ms, in %; null while total_ms is unknown")
+    eta_s: float | None = Field(description="Seconds to finish, at the rate measured so far in this run")
+
+    @classmethod
+    def of(cls, p: Progress) -> ProgressOut:
+        return cls(done_ms=p.done_ms, total_ms=p.total_ms, percent=p.percent, eta_s=p.eta_s)
 
 
 class TaskOut(BaseModel):
@@ -32,6 +43,7 @@ class TaskOut(BaseModel):
     started_at: datetime | None
     completed_at: datetime | None
     running_time_ms: int | None
+    progress: ProgressOut
 
     @classmethod
     def of(cls, t: Task) -> TaskOut:
@@ -40,7 +52,8 @@ class TaskOut(BaseModel):
             running = int(((t.completed_at or utcnow()) - t.started_at).total_seconds() * 1000)
         return cls(task_id=t.task_id, video_id=t.video_id, task_type=t.task_type, status=t.status, queue=t.queue,
                    job_id=t.job_id, attempts=t.attempts, error=t.error, config=t.config, created_at=t.created_at,
-                   started_at=t.started_at, completed_at=t.completed_at, running_time_ms=running)
+                   started_at=t.started_at, completed_at=t.completed_at, running_time_ms=running,
+                   progress=ProgressOut.of(t.progress))
 
 
 class TaskListOut(BaseModel):
@@ -68,11 +81,29 @@ class VideoOut(BaseModel):
     duration_ms: int | None
     discovered_at: datetime
     task_counts: dict[TaskStatus, int] | None = None
+    percent: float | None = Field(None, description="How much of the video's analysis is done: the mean over its "
+                                                    "tasks (finished 100, pending 0, running as far as it got)")
+    eta_s: float | None = Field(None, description="Seconds until its last running task finishes, at their rates")
 
     @classmethod
-    def of(cls, v: Video, counts: dict[TaskStatus, int] | None = None) -> VideoOut:
+    def of(cls, v: Video, counts: dict[TaskStatus, int] | None = None,
+           tasks: list[Task] | None = None) -> VideoOut:
+        percent = eta = None
+        if tasks:
+            percent = round(sum(_task_percent(t) for t in tasks) / len(tasks), 1)
+            etas = [t.progress.eta_s for t in tasks if t.status is TaskStatus.RUNNING and t.progress.eta_s is not None]
+            eta = max(etas) if etas else None
         return cls(video_id=v.video_id, path=v.path, file_hash=v.file_hash, size_bytes=v.size_bytes,
-                   duration_ms=v.duration_ms, discovered_at=v.discovered_at, task_counts=counts)
+                   duration_ms=v.duration_ms, discovered_at=v.discovered_at, task_counts=counts,
+                   percent=percent, eta_s=eta)
+
+
+def _task_percent(t: Task) -> float:
+    if t.status.is_terminal:
+        return 100.0
+    if t.status is TaskStatus.RUNNING:
+        return t.progress.percent or 0.0
+    return 0.0
 
 
 class VideoListOut(BaseModel):

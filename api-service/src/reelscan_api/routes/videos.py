@@ -8,6 +8,8 @@ from reelscan_api.bootstrap import Container
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_read, require_write
 from reelscan_api.schemas import DiscoveredVideo, DiscoveryOut, ErrorOut, VideoListOut, VideoOut
 from reelscan_shared.domain.errors import NotFound
+from reelscan_shared.domain.tasks import TaskStatus
+from reelscan_shared.ports.repositories import TaskQuery
 
 router = APIRouter(prefix="/videos", tags=["videos"])
 
@@ -25,7 +27,11 @@ async def get_video(video_id: uuid.UUID, c: Container = Depends(container)) -> V
     video = await c.videos.get(str(video_id))
     if video is None:
         raise NotFound(f"video {video_id} not found")
-    return VideoOut.of(video, await c.tasks.status_counts(video.video_id))
+    tasks = await c.tasks.query(TaskQuery(video_id=video.video_id, limit=100, with_total=False))
+    counts = dict.fromkeys(TaskStatus, 0)
+    for t in tasks.items:
+        counts[t.status] += 1
+    return VideoOut.of(video, counts, tasks.items)
 
 
 @router.post("/discover", response_model=DiscoveryOut, responses=UNAUTHORIZED,

@@ -232,16 +232,6 @@ class SqlTaskRepository:
             await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
             await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(done_ms=0, spent_ms=0))
 
-    async def status_counts(self, video_id: str | None = None) -> dict[TaskStatus, int]:
-        stmt = select(tasks.c.status, func.count()).group_by(tasks.c.status)
-        if video_id is not None:
-            stmt = stmt.where(tasks.c.video_id == video_id)
-        async with self._db.reads.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
-        counts = dict.fromkeys(TaskStatus, 0)
-        counts.update({TaskStatus(status): n for status, n in rows})
-        return counts
-
     async def type_status_counts(self) -> dict[tuple[str, str], int]:
         """Tasks per (task type, status): the numbers behind the ``reelscan_tasks`` gauge."""
         stmt = select(tasks.c.task_type, tasks.c.status, func.count()).group_by(tasks.c.task_type, tasks.c.status)
