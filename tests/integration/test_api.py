@@ -285,3 +285,34 @@ async def test_list_totals_come_from_a_shared_snapshot(db, redis, migrated_url, 
         assert (await client.get("/tasks", params={"status": "running"})).json()["total"] == 1
         assert (await client.post(f"/tasks/{pending['items'][1]['task_id']}/cancel")).status_code == 200
         assert (await client.get("/tasks", params={"status": "cancelled"})).json()["total"] == 1
+
+
+async def test_tasks_and_videos_show_how_far_a_run_has_got(api, db) -> None:
+    from factories import response
+
+    from reelscan_shared.domain.artifacts import Provenance
+    from reelscan_shared.domain.segments import Segment
+
+    await _discover(api)
+    video = next(v for v in (await api.get("/videos")).json()["items"] if v["path"].endswith("text.mp4"))
+    tasks = (await api.get("/tasks", params={"video_id": video["video_id"]})).json()["items"]
+    ocr = next(t for t in tasks if t["task_type"] == "ocr")
+    assert ocr["progress"] == {"done_ms": 0, "total_ms": None, "percent": None, "eta_s": None}
+    repo = SqlTaskRepository(db)
+    await repo.start(ocr["task_id"], utcnow())
+    r = response()
+    provenance = Provenance(run_id=r.run_id, producer=r.producer, producer_version=r.producer_version,
+                            model_profile=r.model_profile, config_hash=r.config_hash, input_hash=r.input_hash)
+    # a quarter of a 4-minute video analysed, in 30 s of work
+    await repo.add_segment(ocr["task_id"], Segment(0, 0, 60_000, "ocr_text", 1, provenance, 240_000, 30_000), utcnow())
+    progress = (await api.get(f"/tasks/{ocr['task_id']}")).json()["progress"]
+    assert progress == {"done_ms": 60_000, "total_ms": 240_000, "percent": 25.0, "eta_s": 90.0}
+    listed = (await api.get("/tasks", params={"status": "running"})).json()["items"]
+    assert [t["progress"]["percent"] for t in listed] == [25.0]
+    for other in tasks:
+        if other["task_type"] in ("face_detection", "scene_detection"):
+            await repo.apply(other["task_id"], Event.CANCEL, utcnow())
+    shown = (await api.get(f"/videos/{video['video_id']}")).json()
+    # six tasks: two finished (100), one a quarter done, three pending (0)
+    assert shown["percent"] == round((100 + 100 + 25) / 6, 1) and shown["eta_s"] == 90.0
+    assert shown["task_counts"]["running"] == 1 and shown["task_counts"]["cancelled"] == 2
