@@ -154,13 +154,16 @@ def test_a_segment_keeps_the_sentences_it_heard_whole_and_says_where_the_next_st
     # segment [60 s, 120 s), audio heard to 130 s
     across, after = said(118_000, 124_000), said(125_000, 129_000)
     kept, next_start = heard_whole([said(61_000, 65_000), across, after], 60_000, 120_000, 130_000, False)
-    assert kept == [said(61_000, 65_000), across] and next_start == 124_000, "spoken across the end: heard here"
+    assert kept == [said(61_000, 65_000), across], "spoken across the end: heard here"
+    assert next_start == 124_500, "the next segment starts in the pause before the sentence it did not keep"
     cut = said(119_000, 130_000 - TAIL_MS + 1)  # runs into the last seconds heard: maybe cut short
     kept, next_start = heard_whole([said(61_000, 65_000), cut], 60_000, 120_000, 130_000, False)
-    assert kept == [said(61_000, 65_000)] and next_start == 119_000, "left whole to the next segment"
+    assert kept == [said(61_000, 65_000)] and next_start == 118_000, "left whole to the next segment"
     kept, next_start = heard_whole([cut], 60_000, 120_000, 130_000, True)
     assert kept == [cut], "the audio ended there: nothing was cut short"
     kept, next_start = heard_whole([said(60_000, 129_500)], 60_000, 120_000, 130_000, False)
-    assert len(kept) == 1 and next_start == 129_500, "a segment always moves on"
+    assert len(kept) == 1 and next_start == 129_500, "a sentence heard alone is kept: a segment always moves on"
+    kept, next_start = heard_whole([said(121_000, 125_000)], 60_000, 120_000, 130_000, False)
+    assert (kept, next_start) == ([], 120_000), "a second before it in a long pause"
     kept, next_start = heard_whole([], 60_000, 120_000, 130_000, False)
     assert (kept, next_start) == ([], 120_000)

@@ -4,9 +4,10 @@ gate, transcribed under it.
 A segment ``[start, end)`` of a long video is heard whole: the audio is decoded up
 to LISTEN_PAST_MS past ``end``, so a sentence spoken across ``end`` is transcribed in
 this segment. The segment keeps the sentences that start before ``end`` and says
-where the next segment must start (the response's ``end_ms``): after the last
-sentence it kept. A sentence that runs into the last TAIL_MS of the audio heard may
-have been cut short; it is left to the next segment, which starts where it starts.
+where the next segment must start (the response's ``end_ms``): in the pause after the
+last sentence it kept (at most LEAD_MS before the next sentence). A sentence that
+runs into the last TAIL_MS of the audio heard may have been cut short; it is left to
+the next segment, which starts before it.
 So every sentence is transcribed once, whole, whatever the segment length.
 """
 
@@ -22,6 +23,7 @@ from reelscan_shared.schemas.configs import TranscriptionConfig
 
 LISTEN_PAST_MS = 10_000
 TAIL_MS = 2_000
+LEAD_MS = 1_000
 
 
 def transcript_items(segments: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
@@ -38,7 +40,9 @@ def transcript_items(segments: list[dict[str, Any]], language: str) -> list[dict
 def heard_whole(segments: list[dict[str, Any]], start_ms: int, end_ms: int, heard_until_ms: int,
                 audio_ended: bool) -> tuple[list[dict[str, Any]], int]:
     """The sentences (in time order, times from the video's start) this segment keeps,
-    and where the next segment starts.
+    and where the next segment starts: in the middle of the pause before the first
+    sentence it leaves (Whisper's timestamps are a few hundred ms off either way; a
+    segment that starts mid-word loses the word).
 
     ``heard_until_ms``: where the decoded audio stopped; ``audio_ended``: because the
     audio track ended (then nothing was cut short).
@@ -47,15 +51,21 @@ def heard_whole(segments: list[dict[str, Any]], start_ms: int, end_ms: int, hear
     cut_short_after = heard_until_ms - TAIL_MS if not audio_ended else float("inf")
     for segment in segments:
         if segment["start_ms"] >= end_ms:  # the next segment's: it starts after this one's end
-            return kept, min(max(end_ms, _end_of(kept)), segment["start_ms"])
-        if segment["end_ms"] > cut_short_after and segment["start_ms"] > start_ms:
-            return kept, segment["start_ms"]  # heard again, whole, from its start by the next segment
+            return kept, _pause_before(segment, kept, start_ms)
+        if segment["end_ms"] > cut_short_after and kept:
+            return kept, _pause_before(segment, kept, start_ms)  # heard again, whole, by the next segment
         kept.append(segment)
     return kept, max(end_ms, _end_of(kept))
 
 
 def _end_of(segments: list[dict[str, Any]]) -> int:
     return max((int(s["end_ms"]) for s in segments), default=0)
+
+
+def _pause_before(segment: dict[str, Any], kept: list[dict[str, Any]], start_ms: int) -> int:
+    """The middle of the pause before ``segment``, or LEAD_MS before it in a long pause."""
+    after = max(_end_of(kept), start_ms)
+    return max((after + int(segment["start_ms"])) // 2, int(segment["start_ms"]) - LEAD_MS, start_ms + 1)
 
 
 async def run_transcribe(ctx: InferenceContext, path: Path, cfg: TranscriptionConfig) -> AnalyzerOutput:
