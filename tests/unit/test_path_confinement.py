@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from reelscan_ml.paths import confine
 from reelscan_shared.domain.errors import PathNotAllowed
+from reelscan_shared.files import confine
 
 
 @pytest.fixture

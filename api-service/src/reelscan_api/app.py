@@ -17,7 +17,7 @@ from reelscan_api import bootstrap
 from reelscan_api.health import HealthMonitor
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
-from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
+from reelscan_shared.domain.errors import InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.request_context import RequestContextMiddleware
 from reelscan_shared.settings import masked
@@ -37,6 +37,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidTransition)
     async def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
         return _error(409, str(exc))
+
+    @app.exception_handler(PathNotAllowed)
+    async def _outside_library(_: Request, exc: PathNotAllowed) -> JSONResponse:
+        return _error(403, str(exc))
 
     @app.exception_handler(QueueUnavailable)
     async def _queue_down(_: Request, exc: QueueUnavailable) -> JSONResponse:

@@ -9,13 +9,16 @@ import httpx
 from arq.connections import ArqRedis
 
 from reelscan_api.discovery import Discovery
+from reelscan_api.frames import FrameGrabber
 from reelscan_api.settings import ApiSettings
 from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
+from reelscan_shared.adapters.db.search import SqlSearch
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.ports.queue import JobQueue
 from reelscan_shared.ports.repositories import ArtifactRepository, TaskRepository, VideoRepository
+from reelscan_shared.ports.search import SearchIndex
 
 
 @dataclass
@@ -27,6 +30,8 @@ class Container:
     videos: VideoRepository
     tasks: TaskRepository
     artifacts: ArtifactRepository
+    search: SearchIndex
+    frames: FrameGrabber
     queue: JobQueue
     redis: ArqRedis  # the queue's connection pool, also for the discovery round key
     discovery: Discovery
@@ -53,7 +58,9 @@ def build(settings: ApiSettings) -> Container:
                           on_registered=totals.invalidate)
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
-        queue=queue, redis=pool, discovery=discovery, task_totals=totals,
+        search=SqlSearch(db), queue=queue,
+        frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers),
+        redis=pool, discovery=discovery, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

@@ -33,6 +33,10 @@ class ApiSettings(StoreSettings):
         16, alias="DATABASE_POOL_SIZE", ge=1,
         description="PostgreSQL connections each API process keeps open; size it to the concurrent requests "
                     "you expect (a request beyond it borrows a short-lived extra connection)")
+    frame_cache_mb: float = Field(64.0, alias="FRAME_CACHE_MB", ge=0,
+                                  description="Memory for recently served frames (GET /videos/{id}/frame)")
+    frame_workers: int = Field(2, alias="FRAME_WORKERS", ge=1,
+                               description="Frames decoded at once; more requests wait their turn")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
 

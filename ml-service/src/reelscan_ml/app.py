@@ -19,13 +19,13 @@ from reelscan_ml.gate import Overloaded
 from reelscan_ml.lifecycle import preload_models, unload_idle_models
 from reelscan_ml.models.base import ModelNotAvailable
 from reelscan_ml.operations import router as operations_router
-from reelscan_ml.paths import confine
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_ml.provenance import config_hash, input_hash, new_run_id, producer_version
 from reelscan_ml.settings import MLSettings
 from reelscan_ml.state import MLState
 from reelscan_shared.domain.errors import PathNotAllowed
 from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.files import confine
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.metrics import INFERENCE_DURATION, INFERENCE_REJECTED
 from reelscan_shared.request_context import RequestContextMiddleware

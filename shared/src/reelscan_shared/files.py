@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from reelscan_shared.domain.errors import PathNotAllowed
+
 _CHUNK = 1 << 20
 
 
@@ -15,3 +17,15 @@ def sha256_of(path: Path) -> str:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def confine(requested: str, roots: list[Path]) -> Path:
+    """Resolve ``requested`` (following symlinks and ``..``) and require it to lie
+    inside one of ``roots`` (VIDEO_PATHS); raise PathNotAllowed otherwise."""
+    if "\x00" in requested:
+        raise PathNotAllowed("path contains a NUL byte")
+    resolved = Path(requested).expanduser().resolve()
+    for root in roots:
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    raise PathNotAllowed(f"{requested} is outside the configured VIDEO_PATHS")

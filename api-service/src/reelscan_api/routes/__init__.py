@@ -1,3 +1,3 @@
-from reelscan_api.routes import artifacts, health, tasks, videos
+from reelscan_api.routes import artifacts, health, media, search, tasks, videos
 
-ROUTERS = (health.router, videos.router, tasks.router, artifacts.router)
+ROUTERS = (health.router, videos.router, tasks.router, artifacts.router, search.router, media.router)

@@ -73,6 +73,10 @@ class VideoRepository(Protocol):
 
 
 class TaskRepository(Protocol):
+    async def add(self, task: Task) -> None:
+        """A new task of a video already registered."""
+        ...
+
     async def get(self, task_id: str) -> Task | None: ...
 
     async def query(self, query: TaskQuery) -> TaskPage: ...

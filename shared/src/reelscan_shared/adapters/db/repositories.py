@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reelscan_shared.adapters.db import task_listing
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.tables import artifacts, task_segments, tasks, videos
+from reelscan_shared.adapters.db.tables import ARTIFACT_COLUMNS, artifacts, task_segments, tasks, videos
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.segments import Segment
@@ -168,6 +168,11 @@ class SqlTaskRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def add(self, task: Task) -> None:
+        """A new task of a video already registered."""
+        async with self._db.engine.begin() as conn:
+            await conn.execute(insert(tasks), [_task_row(task)])
+
     async def get(self, task_id: str) -> Task | None:
         async with self._db.reads.connect() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id))).mappings().first()
@@ -264,7 +269,7 @@ class SqlArtifactRepository:
         if q.to_ms is not None:
             conditions.append(artifacts.c.span_start_ms <= q.to_ms)
         where = and_(*conditions)
-        stmt = (select(artifacts).where(where)
+        stmt = (select(*ARTIFACT_COLUMNS).where(where)
                 .order_by(artifacts.c.artifact_type, artifacts.c.span_start_ms, artifacts.c.artifact_id)
                 .limit(q.limit).offset(q.offset))
         async with self._db.reads.connect() as conn:

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 
 metadata = MetaData(
     naming_convention={
@@ -79,6 +80,27 @@ for _name, _key in (("created_at", tasks.c.created_at), ("started_at", tasks.c.s
     Index(f"ix_tasks_status_{_name}_task_id", tasks.c.status, _key, tasks.c.task_id)
 Index("ix_tasks_task_type_created_at_task_id", tasks.c.task_type, tasks.c.created_at, tasks.c.task_id)
 
+# The searchable columns of artifacts, as SQL over the payload. The text of
+# transcript sentences and on-screen text; the label of objects, places (the top
+# class of a per-frame row) and faces (all "face"); the confidence to filter on (a
+# span's best, a per-frame row's own). Changing one needs a migration.
+SEARCH_LANGUAGE = "'english'::regconfig"
+SEARCH_TEXT = "CASE WHEN artifact_type IN ('transcript_segment', 'ocr_text') THEN payload ->> 'text' END"
+# On-screen text once more with the characters OCR confuses folded together (0/O,
+# 1/l/I/|, 5/S, 8/B, rn/m, vv/w), word by word without stemming: the query is
+# folded the same way (search.py), so "EXIT" finds "EXlT" and "B0AT" finds "BOAT".
+# pg_trgm was the other candidate; the embedded PostgreSQL (pgserver) does not ship
+# it, and its word similarity of a short word with one misread letter ("exit" vs
+# "exlt": 2 of 5 trigrams) is under its default threshold anyway.
+OCR_FOLD = "replace(replace(translate(lower({}), '0l|1!58$', 'oiiiisbs'), 'rn', 'm'), 'vv', 'w')"
+OCR_VECTOR = ("CASE WHEN artifact_type = 'ocr_text' THEN to_tsvector('simple'::regconfig, "
+              + OCR_FOLD.format("payload ->> 'text'") + ") END")
+LABEL = ("CASE artifact_type WHEN 'object_detection' THEN payload ->> 'label' "
+         "WHEN 'place_classification' THEN coalesce(payload ->> 'label', payload -> 'top_k' -> 0 ->> 'label') "
+         "WHEN 'face_detection' THEN 'face' END")
+CONFIDENCE = ("coalesce((payload ->> 'best_confidence')::float8, (payload ->> 'confidence')::float8, "
+              "(payload ->> 'best_score')::float8, (payload -> 'top_k' -> 0 ->> 'score')::float8)")
+
 artifacts = Table(
     "artifacts",
     metadata,
@@ -97,8 +119,22 @@ artifacts = Table(
     Column("input_hash", String(64), nullable=False),
     Column("run_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # What search reads, computed by PostgreSQL from the payload (every schema version
+    # of it), so no writer can forget them; see adapters/db/search.py.
+    Column("search_text", Text, Computed(SEARCH_TEXT, persisted=True)),
+    Column("search_vector", TSVECTOR, Computed(f"to_tsvector({SEARCH_LANGUAGE}, {SEARCH_TEXT})", persisted=True)),
+    Column("ocr_vector", TSVECTOR, Computed(OCR_VECTOR, persisted=True)),
+    Column("label", Text, Computed(LABEL, persisted=True)),
+    Column("confidence", Float, Computed(CONFIDENCE, persisted=True)),
     Index("ix_artifacts_video_type_span", "video_id", "artifact_type", "span_start_ms"),
     Index("ix_artifacts_task_id", "task_id"),
+    Index("ix_artifacts_search_vector", "search_vector", postgresql_using="gin",
+          postgresql_where="search_vector IS NOT NULL"),
+    Index("ix_artifacts_ocr_vector", "ocr_vector", postgresql_using="gin", postgresql_where="ocr_vector IS NOT NULL"),
+    # "Which videos show X": the label's rows, per video in time order, with what the
+    # time-on-screen sum needs, from the index alone.
+    Index("ix_artifacts_label_video_span", "label", "artifact_type", "video_id", "span_start_ms",
+          postgresql_include=["span_end_ms", "confidence"], postgresql_where="label IS NOT NULL"),
 )
 
 # The segments of a run so far (domain.segments): what each found, until the task
@@ -119,3 +155,7 @@ task_segments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("end_ms > start_ms", name="ends_after_start"),
 )
+
+# The columns an artifact is made of: what readers of artifacts select (not the
+# computed search columns, which only search reads).
+ARTIFACT_COLUMNS = [c for c in artifacts.c if c.computed is None]

@@ -1,0 +1,184 @@
+"""Library search in PostgreSQL, over the computed columns of ``artifacts``
+(tables.py): full-text search of transcripts and on-screen text, and where a label
+appears per video.
+
+Text: words are matched stemmed (English) through ``search_vector``; on-screen text is
+matched a second way through ``ocr_vector``, with the characters OCR confuses folded
+together on both sides, so a misread word is still found (it ranks below exact hits
+and is flagged ``fuzzy``). Both are GIN-indexed; PostgreSQL ORs the two bitmaps.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from sqlalchemy import bindparam, text
+
+from reelscan_shared.adapters.db.engine import Database
+from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE
+from reelscan_shared.domain.artifacts import ArtifactType
+from reelscan_shared.domain.search import (
+    Appearance,
+    LabelCount,
+    LabelKind,
+    LabelSearch,
+    TextHit,
+    TextKind,
+    TextRead,
+    TextSearch,
+    VideoAppearances,
+    VideoDigest,
+)
+
+# Control characters as ts_headline's markers: they cannot come from the text's own
+# markup, so the text can be HTML-escaped around them afterwards.
+_START, _STOP = "\x02", "\x03"
+_EXACT = (f"(websearch_to_tsquery({SEARCH_LANGUAGE}, :words) "
+          f"&& to_tsquery({SEARCH_LANGUAGE}, :prefixes))")
+_FOLDED = (f"(websearch_to_tsquery('simple'::regconfig, {OCR_FOLD.format(':words')}) "
+           f"&& to_tsquery('simple'::regconfig, {OCR_FOLD.format(':prefixes')}))")
+
+_TEXT_SQL = f"""
+SELECT h.*, v.path,
+       ts_headline({SEARCH_LANGUAGE}, h.search_text, {_EXACT},
+                   'StartSel={_START}, StopSel={_STOP}, HighlightAll=true') AS highlight
+FROM (
+    SELECT a.artifact_id, a.video_id, a.artifact_type, a.span_start_ms, a.span_end_ms, a.search_text,
+           coalesce(a.search_vector @@ {_EXACT}, false) AS exact,
+           (coalesce(ts_rank_cd(a.search_vector, {_EXACT}), 0)
+            + 0.5 * coalesce(ts_rank_cd(a.ocr_vector, {_FOLDED}), 0))::float8 AS score
+    FROM artifacts a
+    WHERE a.artifact_type = ANY(:types)
+      AND (a.search_vector @@ {_EXACT} OR (:with_ocr AND a.ocr_vector @@ {_FOLDED}))
+      AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
+) h
+JOIN videos v ON v.video_id = h.video_id
+WHERE CAST(:after_score AS float8) IS NULL
+   OR h.score < :after_score OR (h.score = :after_score AND h.artifact_id > CAST(:after_id AS uuid))
+ORDER BY h.score DESC, h.artifact_id
+LIMIT :limit
+"""
+
+# Spans of one label per video, merged where they overlap ("islands": a span starts a
+# new island unless an earlier one of the same video reaches it). A sample stands for
+# its sampling interval, so a span ends one interval after its last sample and the
+# samples of per-frame rows join up.
+_APPEARANCES_SQL = """
+WITH s AS (
+    SELECT a.video_id, a.label, a.span_start_ms AS st, a.confidence,
+           a.span_end_ms + coalesce(round((t.config ->> 'frame_interval_s')::float8 * 1000), 0)::bigint AS en
+    FROM artifacts a JOIN tasks t ON t.task_id = a.task_id
+    WHERE a.artifact_type = :artifact_type AND a.label IS NOT NULL
+      AND (CAST(:label AS text) IS NULL OR a.label = :label)
+      AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
+      AND a.confidence >= :min_confidence
+), reach AS (
+    SELECT *, max(en) OVER (PARTITION BY video_id, label ORDER BY st, en
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
+    FROM s
+), numbered AS (
+    SELECT *, count(*) FILTER (WHERE reached IS NULL OR reached < st)
+                  OVER (PARTITION BY video_id, label ORDER BY st, en ROWS UNBOUNDED PRECEDING) AS island
+    FROM reach
+), islands AS (
+    SELECT video_id, label, min(st) AS st, max(en) AS en, max(confidence) AS best
+    FROM numbered GROUP BY video_id, label, island
+), per_video AS (
+    SELECT video_id, label, sum(en - st)::bigint AS on_screen_ms, max(best) AS best_confidence,
+           count(*) AS span_count,
+           (array_agg(st ORDER BY st))[1:CAST(:spans AS int)] AS starts,
+           (array_agg(en ORDER BY st))[1:CAST(:spans AS int)] AS ends
+    FROM islands GROUP BY video_id, label
+)
+SELECT p.*, v.path, count(*) OVER () AS total
+FROM per_video p JOIN videos v ON v.video_id = p.video_id
+ORDER BY {order}, p.video_id, p.label
+LIMIT :limit OFFSET :offset
+"""
+_ORDERS = {"on_screen": "p.on_screen_ms DESC", "confidence": "p.best_confidence DESC, p.on_screen_ms DESC"}
+
+_LABELS_SQL = """
+SELECT artifact_type, label, count(*) AS artifacts, count(DISTINCT video_id) AS videos
+FROM artifacts
+WHERE label IS NOT NULL AND artifact_type = ANY(:types)
+  AND (CAST(:video_id AS uuid) IS NULL OR video_id = CAST(:video_id AS uuid))
+GROUP BY artifact_type, label
+ORDER BY count(*) DESC, label
+LIMIT :limit
+"""
+
+_TEXT_READ_SQL = """
+SELECT search_text AS text, min(span_start_ms) AS first_ms, max(span_end_ms) AS last_ms,
+       sum(coalesce((payload ->> 'sightings')::int, 1))::bigint AS sightings
+FROM artifacts WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'ocr_text'
+GROUP BY search_text ORDER BY sightings DESC, first_ms LIMIT :limit
+"""
+_EXCERPT_SQL = """
+SELECT search_text FROM artifacts
+WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'transcript_segment'
+ORDER BY span_start_ms LIMIT :limit
+"""
+_SCENES_SQL = ("SELECT count(*) FROM artifacts WHERE video_id = CAST(:video_id AS uuid) "
+               "AND artifact_type = 'scene'")
+EXCERPT_CHARS = 500
+
+
+def _highlight(marked: str) -> str:
+    escaped = html.escape(marked, quote=False)
+    return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
+
+
+class SqlSearch:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def text(self, s: TextSearch) -> list[TextHit]:
+        params: dict[str, Any] = {
+            "words": s.query.words, "prefixes": " & ".join(f"{p}:*" for p in s.query.prefixes),
+            "types": [k.artifact_type.value for k in s.kinds], "with_ocr": TextKind.OCR in s.kinds,
+            "video_id": s.video_id, "limit": s.limit,
+            "after_score": s.after[0] if s.after else None, "after_id": s.after[1] if s.after else None}
+        by_type = {k.artifact_type: k for k in TextKind}
+        async with self._db.reads.connect() as conn:
+            rows = (await conn.execute(text(_TEXT_SQL), params)).mappings().all()
+        return [TextHit(artifact_id=str(r["artifact_id"]), video_id=str(r["video_id"]), path=r["path"],
+                        kind=by_type[ArtifactType(r["artifact_type"])], start_ms=r["span_start_ms"],
+                        end_ms=r["span_end_ms"], text=r["search_text"], score=r["score"], fuzzy=not r["exact"],
+                        highlight=_highlight(r["highlight"]))
+                for r in rows]
+
+    async def appearances(self, s: LabelSearch) -> tuple[list[VideoAppearances], int]:
+        """One page of videos (and the number of videos in all) where the label appears."""
+        sql = text(_APPEARANCES_SQL.format(order=_ORDERS[s.sort])).bindparams(bindparam("min_confidence"))
+        params = {"artifact_type": s.kind.artifact_type.value, "label": s.label, "video_id": s.video_id,
+                  "min_confidence": s.min_confidence, "spans": s.spans_per_video, "limit": s.limit,
+                  "offset": s.offset}
+        async with self._db.reads.connect() as conn:
+            rows = (await conn.execute(sql, params)).mappings().all()
+        items = [VideoAppearances(video_id=str(r["video_id"]), path=r["path"], label=r["label"],
+                                  on_screen_ms=r["on_screen_ms"], best_confidence=r["best_confidence"],
+                                  span_count=r["span_count"],
+                                  spans=[Appearance(a, b) for a, b in zip(r["starts"], r["ends"], strict=True)])
+                 for r in rows]
+        return items, rows[0]["total"] if rows else 0
+
+    async def labels(self, kinds: frozenset[LabelKind], video_id: str | None, limit: int) -> list[LabelCount]:
+        by_type = {k.artifact_type.value: k for k in LabelKind}
+        params = {"types": [k.artifact_type.value for k in kinds], "video_id": video_id, "limit": limit}
+        async with self._db.reads.connect() as conn:
+            rows = (await conn.execute(text(_LABELS_SQL), params)).mappings().all()
+        return [LabelCount(kind=by_type[r["artifact_type"]], label=r["label"], artifacts=r["artifacts"],
+                           videos=r["videos"]) for r in rows]
+
+    async def digest(self, video_id: str, texts: int) -> VideoDigest:
+        params = {"video_id": video_id, "limit": texts}
+        async with self._db.reads.connect() as conn:
+            read = (await conn.execute(text(_TEXT_READ_SQL), params)).mappings().all()
+            sentences = (await conn.execute(text(_EXCERPT_SQL), {"video_id": video_id, "limit": 20})).scalars()
+            excerpt = " ".join(sentences)
+            scenes = (await conn.execute(text(_SCENES_SQL), params)).scalar_one()
+        if len(excerpt) > EXCERPT_CHARS:
+            excerpt = excerpt[:EXCERPT_CHARS].rsplit(" ", 1)[0] + " …"
+        return VideoDigest(text_read=[TextRead(r["text"], r["first_ms"], r["last_ms"], r["sightings"]) for r in read],
+                           scene_count=scenes, transcript_excerpt=excerpt)
