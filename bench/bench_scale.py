@@ -11,7 +11,14 @@
    `GET /tasks` (filtered, sorted, limit 50) and `GET /videos/{id}/artifacts` (by type
    over a time range) from 16 concurrent keep-alive clients (wrk), BENCH_SECONDS each;
    also a deep page by offset and by cursor. The API runs BENCH_API_WORKERS processes.
+   Then search (transcripts and on-screen text hold realistic words, drawn by frequency
+   from wordfreq's English list; objects carry COCO labels): `GET /search` and
+   `GET /search/objects` from 16 clients, and one frame of the 60 s 720p video
+   (`GET /videos/{id}/frame`, decoded and cached).
 4. Peak RSS (VmHWM) of the api and worker processes.
+5. Baselines on this machine, in the same run (figures differ about 2x between machines
+   of the same kind): bare arq jobs doing one INSERT each (`baseline_tasks_per_s`) and the
+   searches' SQL run bare (`search_sql_p95_ms`, `objects_search_sql_p95_ms`).
 
 Writes ${BENCH_OUT:-.bench}/scale.json and prints a table. Sizes can be lowered for a
 quick look: BENCH_TASKS, BENCH_FILES, BENCH_LOAD_TASKS, BENCH_LOAD_ARTIFACTS.
@@ -38,8 +45,9 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "dev"), str(REPO / "bench")]
 
+import sample_videos  # noqa: E402
+import search_load  # noqa: E402
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
-from instant_ml import item  # noqa: E402
 from stack import Service, wait_for_http  # noqa: E402
 
 from reelscan_shared.analyses import ANALYSES, default_config  # noqa: E402
@@ -269,8 +277,29 @@ end
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             cursor = await cursor_at(client, deep)
         results["tasks_deep_cursor"] = wrk(base, fixed.format(f"/tasks?limit=50&cursor={cursor}"), 5, self.root)
+        queries = search_load.lua_queries(self.root / "queries.txt")
+        labels = ", ".join(f'"{label.replace(" ", "%20")}"' for label in search_load.LABELS[:20])
+        results["search"] = wrk(base, f"""
+local queries = {{}}
+for line in io.lines("{queries}") do queries[#queries + 1] = line end
+request = function() return wrk.format("GET", "/search?q=" .. queries[math.random(#queries)]) end
+""", WRK_SECONDS, self.root)
+        # the 20 most frequent labels, each as likely: the heavy ones are what people ask for
+        results["objects_search"] = wrk(base, f"""
+local labels = {{{labels}}}
+request = function() return wrk.format("GET", "/search/objects?label=" .. labels[math.random(#labels)]) end
+""", WRK_SECONDS, self.root)
         self.rss["api (load)"] = peak_rss_mb(self.api)
-        return {"tasks": LOAD_TASKS, "artifacts": LOAD_ARTIFACTS, "bulk_load_s": round(load_s, 1), **{
+        sql = await search_load.sql_p95(self.pg.url, WRK_SECONDS, CLIENTS)
+        video = self.library / "bench-60s-720p.mp4"
+        sample_videos.bench_video(video)
+        conn = await asyncpg.connect(self.pg.url)
+        frame_video = str(uuid.uuid4())
+        await conn.execute("INSERT INTO videos (video_id, path, file_hash, size_bytes, duration_ms, discovered_at)"
+                           " VALUES ($1, $2, $3, 1, 60000, now())", frame_video, str(video), "f" * 64)
+        await conn.close()
+        frames = search_load.frame_timings(base, frame_video)
+        return {**sql, **frames, "tasks": LOAD_TASKS, "artifacts": LOAD_ARTIFACTS, "bulk_load_s": round(load_s, 1), **{
             f"{name}_{k}": v for name, r in results.items() for k, v in r.items()}}
 
 
@@ -386,7 +415,6 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
         "task_id", "video_id", "task_type", "status", "queue", "config", "attempts", "error", "created_at",
         "started_at", "completed_at"])
     per_task = -(-n_artifacts // len(completed))
-    payloads = {t: json.dumps(item(t, 3)["payload"]) for t in ARTIFACT_OF.values()}
     now = datetime.now(UTC)
 
     def rows():
@@ -396,8 +424,9 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
                 if made == n_artifacts:
                     return
                 span = k * 60_000 // per_task
+                payload = json.dumps(search_load.payload(artifact_type, span, rng, k))
                 yield (str(uuid.uuid4()), video_id, task_id, artifact_type, 1, span, span + 999,
-                       payloads[artifact_type], "bench", "1", "instant", "0" * 64, "1" * 64, "run", now)
+                       payload, "bench", "1", "instant", "0" * 64, "1" * 64, "run", now)
                 made += 1
 
     columns = ["artifact_id", "video_id", "task_id", "artifact_type", "schema_version", "span_start_ms",
@@ -418,10 +447,14 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
 
 def table(result: dict) -> str:
     goals = {"tasks_per_s": ">= 200", "overhead_p50_ms": "<= 20", "discovery_10k_s": "<= 60", "rescan_s": "<= 5",
-             "tasks_list_p95_ms": "<= 50", "artifacts_p95_ms": "<= 50", "scaling_2_vs_1": ">= 1.6"}
+             "tasks_list_p95_ms": "<= 50", "artifacts_p95_ms": "<= 50", "scaling_2_vs_1": ">= 1.6",
+             "search_p95_ms": "<= 50", "objects_search_p95_ms": "<= 50", "frame_ms": "<= 150",
+             "frame_cached_ms": "<= 5"}
     lines = [f"{'figure':<22}{'value':>12}  goal"]
     for key in ("tasks_per_s", "overhead_p50_ms", "overhead_p99_ms", "discovery_10k_s", "rescan_s",
-                "tasks_list_p95_ms", "artifacts_p95_ms", "scaling_2_vs_1", "scaling_4_vs_1", "peak_rss_mb"):
+                "tasks_list_p95_ms", "artifacts_p95_ms", "scaling_2_vs_1", "scaling_4_vs_1", "peak_rss_mb",
+                "baseline_tasks_per_s", "tasks_per_s_vs_baseline", "search_p95_ms", "search_sql_p95_ms",
+                "objects_search_p95_ms", "objects_search_sql_p95_ms", "frame_ms", "frame_cached_ms"):
         lines.append(f"{key:<22}{result[key]:>12}  {goals.get(key, '')}")
     return "\n".join(lines)
 
@@ -435,6 +468,12 @@ async def main() -> None:
             for n in (1, 2, 4) if "throughput" in PHASES else ():
                 runs[n] = await bench.throughput(n)
                 print(json.dumps(runs[n]), flush=True)
+            baseline = 0.0
+            if "throughput" in PHASES:
+                await bench.reset()
+                baseline = await search_load.baseline_tasks_per_s(bench.pg.url, bench.valkey.url, TASKS, 2, MAX_JOBS,
+                                                                  bench.root)
+                print(json.dumps({"baseline_tasks_per_s": baseline}), flush=True)
             found = await bench.discovery() if "discovery" in PHASES else {}
             print(json.dumps(found), flush=True)
             load = await bench.api_load() if "api" in PHASES else {}
@@ -452,6 +491,12 @@ async def main() -> None:
         "scaling_2_vs_1": round(runs[2]["tasks_per_s"] / runs[1]["tasks_per_s"], 2),
         "scaling_4_vs_1": round(runs[4]["tasks_per_s"] / runs[1]["tasks_per_s"], 2),
         "peak_rss_mb": max(bench.rss.values()),
+        "baseline_tasks_per_s": baseline,
+        "tasks_per_s_vs_baseline": round(runs[2]["tasks_per_s"] / baseline, 3),
+        "search_p95_ms": load["search_p95_ms"], "search_sql_p95_ms": load["search_sql_p95_ms"],
+        "objects_search_p95_ms": load["objects_search_p95_ms"],
+        "objects_search_sql_p95_ms": load["objects_search_sql_p95_ms"],
+        "frame_ms": load["frame_ms"], "frame_cached_ms": load["frame_cached_ms"],
         "details": {"runs": list(runs.values()), "discovery": found, "api_load": load, "rss_mb": bench.rss,
                     "max_jobs_per_worker": MAX_JOBS, "api_workers": API_WORKERS, "http_clients": CLIENTS,
                     "items_per_task": ITEMS, "cpus": os.cpu_count(),
