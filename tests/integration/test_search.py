@@ -255,7 +255,9 @@ async def test_a_video_summary_and_its_transcript_as_subtitles(api, db) -> None:
     summary = (await api.get(f"/videos/{v.video_id}/summary")).json()
     assert summary["duration_ms"] == 120_000 and summary["percent"] == 100.0
     assert [(o["label"], o["on_screen_ms"]) for o in summary["objects"]] == [("person", 3000), ("laptop", 1000)]
+    assert summary["objects"][0]["frame_url"] == f"/videos/{v.video_id}/frame?t_ms=0"
     assert [(t["text"], t["sightings"]) for t in summary["text_read"]] == [("CHAPTER ONE", 5), ("EXIT", 1)]
+    assert summary["text_read"][1]["frame_url"] == f"/videos/{v.video_id}/frame?t_ms=60000"
     assert summary["scene_count"] == 2 and summary["faces_on_screen_ms"] == 0 and summary["places"] == []
     assert summary["transcript_excerpt"].startswith("Welcome to the lecture. Questions")
     assert (await api.get(f"/videos/{uuid.uuid4()}/summary")).status_code == 404

@@ -87,15 +87,18 @@ class LabelsOut(BaseModel):
 
 class TextReadOut(BaseModel):
     text: str
-    start_ms: int
-    end_ms: int
+    start_ms: int = Field(description="First read")
+    end_ms: int = Field(description="Last read")
     sightings: int
+    frame_url: str = Field(description="The frame where it was first read")
 
 
 class LabelTimeOut(BaseModel):
     label: str
     on_screen_ms: int
     span_count: int
+    first_ms: int = Field(description="Where it first appears")
+    frame_url: str = Field(description="The frame where it first appears")
 
 
 class SummaryOut(BaseModel):

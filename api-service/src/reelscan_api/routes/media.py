@@ -12,7 +12,7 @@ from reelscan_api.bootstrap import Container
 from reelscan_api.frames import MAX_WIDTH, MomentOutOfRange
 from reelscan_api.routes.deps import container, require_read
 from reelscan_api.schemas import ErrorOut, VideoOut
-from reelscan_api.search_schemas import LabelTimeOut, SummaryOut, TextReadOut
+from reelscan_api.search_schemas import LabelTimeOut, SummaryOut, TextReadOut, frame_url
 from reelscan_api.subtitles import FORMATS, Cue, render
 from reelscan_shared.domain.artifacts import ArtifactType
 from reelscan_shared.domain.errors import NotFound
@@ -43,8 +43,10 @@ async def summary(video_id: uuid.UUID, c: Container = Depends(container)) -> Sum
 
     async def by_time(kind: LabelKind) -> list[LabelTimeOut]:
         found, _ = await c.search.appearances(LabelSearch(kind=kind, label=None, video_id=video.video_id,
-                                                          limit=SUMMARY_LABELS, spans_per_video=0))
-        return [LabelTimeOut(label=a.label, on_screen_ms=a.on_screen_ms, span_count=a.span_count) for a in found]
+                                                          limit=SUMMARY_LABELS, spans_per_video=1))
+        return [LabelTimeOut(label=a.label, on_screen_ms=a.on_screen_ms, span_count=a.span_count,
+                             first_ms=a.spans[0].start_ms, frame_url=frame_url(video.video_id, a.spans[0].start_ms))
+                for a in found]
 
     faces = await by_time(LabelKind.FACES)
     digest = await c.search.digest(video.video_id, texts=20)
@@ -53,8 +55,8 @@ async def summary(video_id: uuid.UUID, c: Container = Depends(container)) -> Sum
         video_id=video.video_id, path=video.path, duration_ms=video.duration_ms, percent=shown.percent,
         eta_s=shown.eta_s, objects=await by_time(LabelKind.OBJECTS), places=await by_time(LabelKind.PLACES),
         faces_on_screen_ms=sum(f.on_screen_ms for f in faces),
-        text_read=[TextReadOut(text=t.text, start_ms=t.first_ms, end_ms=t.last_ms, sightings=t.sightings)
-                   for t in digest.text_read],
+        text_read=[TextReadOut(text=t.text, start_ms=t.first_ms, end_ms=t.last_ms, sightings=t.sightings,
+                               frame_url=frame_url(video.video_id, t.first_ms)) for t in digest.text_read],
         scene_count=digest.scene_count if scenes_done else None, transcript_excerpt=digest.transcript_excerpt)
 
 
