@@ -100,7 +100,9 @@ async def test_words_spoken_and_shown_are_found_where_they_are(api, db) -> None:
     assert (hit["video_id"], hit["path"], hit["kind"]) == (talk.video_id, "/videos/talk.mp4", "transcript")
     assert (hit["start_ms"], hit["end_ms"]) == (61_000, 65_500)
     assert "<mark>budget</mark>" in hit["highlight"] and not hit["fuzzy"]
-    assert hit["frame_url"] == f"/videos/{talk.video_id}/frame?t_ms=61000"
+    # "budget" starts at character 23 of 44: about half-way through the 4.5 s sentence
+    assert hit["match_ms"] == 61_000 + round(4_500 * 23 / 44)
+    assert hit["frame_url"] == f"/videos/{talk.video_id}/frame?t_ms={hit['match_ms']}"
     # stemmed, phrases, prefixes, or, exclusion
     assert [h["start_ms"] for h in (await search(api, q="budgets"))["items"]] == [61_000]
     assert [h["start_ms"] for h in (await search(api, q='"next year"'))["items"]] == [61_000]

@@ -24,13 +24,15 @@ class TextHitOut(BaseModel):
     score: float
     fuzzy: bool = Field(description="Found only with OCR's confusable characters folded together (e.g. 'EXlT' "
                                     "for 'exit'); no word matched exactly, so nothing is marked")
-    frame_url: str
+    match_ms: int = Field(description="When the first matching word is said (estimated within the sentence, "
+                                      "at an even pace) or shown; where a player should jump to")
+    frame_url: str = Field(description="The frame at match_ms")
 
     @classmethod
     def of(cls, h: TextHit) -> TextHitOut:
         return cls(artifact_id=h.artifact_id, video_id=h.video_id, path=h.path, kind=h.kind, start_ms=h.start_ms,
                    end_ms=h.end_ms, text=h.text, highlight=h.highlight, score=h.score, fuzzy=h.fuzzy,
-                   frame_url=frame_url(h.video_id, h.start_ms))
+                   match_ms=h.match_ms, frame_url=frame_url(h.video_id, h.match_ms))
 
 
 class TextSearchOut(BaseModel):

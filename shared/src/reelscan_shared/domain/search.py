@@ -90,6 +90,16 @@ class TextHit:
     highlight: str  # the text with the matching words in <mark>…</mark>
     score: float
     fuzzy: bool  # found only through OCR's folded characters (no exact word matched)
+    match_ms: int  # when the first matching word is said or shown (see match_time)
+
+
+def match_time(start_ms: int, end_ms: int, text: str, offset: int | None) -> int:
+    """When the word at character ``offset`` of a sentence is said, estimated as if the
+    sentence were spoken at an even pace (transcripts are stored per sentence; a long
+    one runs for many seconds). On-screen text and unknown offsets: the span's start."""
+    if offset is None or not text or end_ms <= start_ms:
+        return start_ms
+    return start_ms + round((end_ms - start_ms) * min(offset, len(text)) / len(text))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from reelscan_shared.domain.search import (
     TextSearch,
     VideoAppearances,
     VideoDigest,
+    match_time,
 )
 
 # Control characters as ts_headline's markers: they cannot come from the text's own
@@ -129,6 +130,17 @@ def _highlight(marked: str) -> str:
     return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
+def _hit(r: Any, kind: TextKind) -> TextHit:
+    marked: str = r["highlight"]
+    # ts_headline with HighlightAll returns the whole text, so the first marker stands
+    # where the first matching word starts
+    offset = marked.find(_START) if kind is TextKind.TRANSCRIPT and _START in marked else None
+    return TextHit(artifact_id=str(r["artifact_id"]), video_id=str(r["video_id"]), path=r["path"], kind=kind,
+                   start_ms=r["span_start_ms"], end_ms=r["span_end_ms"], text=r["search_text"], score=r["score"],
+                   fuzzy=not r["exact"], highlight=_highlight(marked),
+                   match_ms=match_time(r["span_start_ms"], r["span_end_ms"], r["search_text"], offset))
+
+
 class SqlSearch:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -142,11 +154,7 @@ class SqlSearch:
         by_type = {k.artifact_type: k for k in TextKind}
         async with self._db.reads.connect() as conn:
             rows = (await conn.execute(text(_TEXT_SQL), params)).mappings().all()
-        return [TextHit(artifact_id=str(r["artifact_id"]), video_id=str(r["video_id"]), path=r["path"],
-                        kind=by_type[ArtifactType(r["artifact_type"])], start_ms=r["span_start_ms"],
-                        end_ms=r["span_end_ms"], text=r["search_text"], score=r["score"], fuzzy=not r["exact"],
-                        highlight=_highlight(r["highlight"]))
-                for r in rows]
+        return [_hit(r, by_type[ArtifactType(r["artifact_type"])]) for r in rows]
 
     async def appearances(self, s: LabelSearch) -> tuple[list[VideoAppearances], int]:
         """One page of videos (and the number of videos in all) where the label appears."""
