@@ -96,8 +96,7 @@ async def sql_p95(url: str, seconds: float, clients: int) -> dict[str, float]:
     try:
         for name, statement, params in (
                 ("search_sql", text(sql._TEXT_SQL), _text_params),
-                ("objects_search_sql", text(sql._APPEARANCES_SQL.format(order=sql._ORDERS["on_screen"])),
-                 _label_params)):
+                ("objects_search_sql", text(sql.appearances_sql(_label_search(random.Random(0)))), _label_params)):
             latencies = await _run_clients(db, statement, params, seconds, clients)
             out[f"{name}_p50_ms"] = round(latencies[len(latencies) // 2], 2)
             out[f"{name}_p95_ms"] = round(latencies[int(len(latencies) * 0.95)], 2)
@@ -125,18 +124,24 @@ async def _run_clients(db: Any, statement: Any, params: Any, seconds: float, cli
 
 
 def _text_params(rng: random.Random) -> dict[str, Any]:
-    from reelscan_shared.domain.search import parse_text_query
+    """What GET /search would bind for one query of the mix (the API asks one hit more than a page)."""
+    from reelscan_shared.adapters.db.search import text_params
+    from reelscan_shared.domain.search import TextKind, TextSearch, parse_text_query
 
-    query = parse_text_query(text_query(rng))
-    return {"words": query.words, "prefixes": " & ".join(f"{p}:*" for p in query.prefixes),
-            "types": ["transcript_segment", "ocr_text"], "with_ocr": True, "video_id": None, "limit": 21,
-            "after_score": None, "after_id": None}
+    return text_params(TextSearch(query=parse_text_query(text_query(rng)), kinds=frozenset(TextKind), limit=21))
+
+
+def _label_search(rng: random.Random) -> Any:
+    from reelscan_shared.domain.search import LabelKind, LabelSearch
+
+    [label] = rng.choices(LABELS, cum_weights=_LABEL_CUMULATIVE)
+    return LabelSearch(kind=LabelKind.OBJECTS, label=label)
 
 
 def _label_params(rng: random.Random) -> dict[str, Any]:
-    [label] = rng.choices(LABELS, cum_weights=_LABEL_CUMULATIVE)
-    return {"artifact_type": "object_detection", "label": label, "video_id": None, "min_confidence": 0.0,
-            "spans": 20, "limit": 20, "offset": 0}
+    from reelscan_shared.adapters.db.search import appearances_params
+
+    return appearances_params(_label_search(rng))
 
 
 BARE_WORKER = """

@@ -130,6 +130,23 @@ def _highlight(marked: str) -> str:
     return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
 
 
+def text_params(s: TextSearch) -> dict[str, Any]:
+    """The bound values of _TEXT_SQL for a search (also what bench-scale runs bare)."""
+    return {"words": s.query.words, "prefixes": " & ".join(f"{p}:*" for p in s.query.prefixes),
+            "types": [k.artifact_type.value for k in s.kinds], "with_ocr": TextKind.OCR in s.kinds,
+            "video_id": s.video_id, "limit": s.limit,
+            "after_score": s.after[0] if s.after else None, "after_id": s.after[1] if s.after else None}
+
+
+def appearances_sql(s: LabelSearch) -> str:
+    return _APPEARANCES_SQL.format(order=_ORDERS[s.sort])
+
+
+def appearances_params(s: LabelSearch) -> dict[str, Any]:
+    return {"artifact_type": s.kind.artifact_type.value, "label": s.label, "video_id": s.video_id,
+            "min_confidence": s.min_confidence, "spans": s.spans_per_video, "limit": s.limit, "offset": s.offset}
+
+
 def _hit(r: Any, kind: TextKind) -> TextHit:
     marked: str = r["highlight"]
     # ts_headline with HighlightAll returns the whole text, so the first marker stands
@@ -146,24 +163,16 @@ class SqlSearch:
         self._db = db
 
     async def text(self, s: TextSearch) -> list[TextHit]:
-        params: dict[str, Any] = {
-            "words": s.query.words, "prefixes": " & ".join(f"{p}:*" for p in s.query.prefixes),
-            "types": [k.artifact_type.value for k in s.kinds], "with_ocr": TextKind.OCR in s.kinds,
-            "video_id": s.video_id, "limit": s.limit,
-            "after_score": s.after[0] if s.after else None, "after_id": s.after[1] if s.after else None}
         by_type = {k.artifact_type: k for k in TextKind}
         async with self._db.reads.connect() as conn:
-            rows = (await conn.execute(text(_TEXT_SQL), params)).mappings().all()
+            rows = (await conn.execute(text(_TEXT_SQL), text_params(s))).mappings().all()
         return [_hit(r, by_type[ArtifactType(r["artifact_type"])]) for r in rows]
 
     async def appearances(self, s: LabelSearch) -> tuple[list[VideoAppearances], int]:
         """One page of videos (and the number of videos in all) where the label appears."""
-        sql = text(_APPEARANCES_SQL.format(order=_ORDERS[s.sort])).bindparams(bindparam("min_confidence"))
-        params = {"artifact_type": s.kind.artifact_type.value, "label": s.label, "video_id": s.video_id,
-                  "min_confidence": s.min_confidence, "spans": s.spans_per_video, "limit": s.limit,
-                  "offset": s.offset}
+        sql = text(appearances_sql(s)).bindparams(bindparam("min_confidence"))
         async with self._db.reads.connect() as conn:
-            rows = (await conn.execute(sql, params)).mappings().all()
+            rows = (await conn.execute(sql, appearances_params(s))).mappings().all()
         items = [VideoAppearances(video_id=str(r["video_id"]), path=r["path"], label=r["label"],
                                   on_screen_ms=r["on_screen_ms"], best_confidence=r["best_confidence"],
                                   span_count=r["span_count"],
