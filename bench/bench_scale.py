@@ -50,6 +50,7 @@ import search_load  # noqa: E402
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
 from stack import Service, wait_for_http  # noqa: E402
 
+from reelscan_shared.adapters.db.labels import REBUILD_ALL  # noqa: E402
 from reelscan_shared.analyses import ANALYSES, default_config  # noqa: E402
 from reelscan_shared.domain.queues import GPU_QUEUE  # noqa: E402
 
@@ -446,9 +447,18 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
             batch = []
     if batch:
         await conn.copy_records_to_table("artifacts", records=batch, columns=columns)
-    await conn.execute("ANALYZE")
+    await settle(conn)
     await conn.close()
     return video_ids
+
+
+async def settle(conn: asyncpg.Connection) -> None:
+    """What a library in use for a while has that a bulk load skips: the label spans the
+    workers' completions would have stored, and a vacuum (the visibility map lets counts
+    read indexes alone) with fresh planner statistics."""
+    for statement in REBUILD_ALL:
+        await conn.execute(statement)
+    await conn.execute("VACUUM ANALYZE")
 
 
 def table(result: dict) -> str:

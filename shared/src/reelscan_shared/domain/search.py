@@ -102,6 +102,9 @@ def match_time(start_ms: int, end_ms: int, text: str, offset: int | None) -> int
     return start_ms + round((end_ms - start_ms) * min(offset, len(text)) / len(text))
 
 
+SPANS_KEPT = 20  # spans stored per video and label: the most a search can list
+
+
 @dataclass(frozen=True)
 class LabelSearch:
     kind: LabelKind
@@ -111,7 +114,11 @@ class LabelSearch:
     sort: str = "on_screen"  # or "confidence"
     limit: int = 20
     offset: int = 0
-    spans_per_video: int = 20
+    spans_per_video: int = SPANS_KEPT
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.spans_per_video <= SPANS_KEPT:
+            raise ValueError(f"spans_per_video must be between 0 and {SPANS_KEPT}")
 
 
 @dataclass(frozen=True)

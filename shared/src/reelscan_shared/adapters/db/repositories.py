@@ -17,9 +17,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from reelscan_shared.adapters.db import labels as stored_labels
 from reelscan_shared.adapters.db import task_listing
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.tables import ARTIFACT_COLUMNS, artifacts, task_segments, tasks, videos
+from reelscan_shared.analyses import ANALYSES
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.segments import Segment
@@ -203,11 +205,14 @@ class SqlTaskRepository:
         async with self._db.engine.begin() as conn:
             # The row lock taken by the transition is held until commit, so a concurrent
             # cancel either happens before (and we write nothing) or after (and finds COMPLETED).
-            if await _apply_locked(conn, task_id, Event.COMPLETE, now) is None:
+            completed = await _apply_locked(conn, task_id, Event.COMPLETE, now)
+            if completed is None:
                 return False
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
+            # Every path that changes artifacts keeps the merged label spans in step.
+            await stored_labels.refresh(conn, completed.video_id, ANALYSES[completed.task_type].artifact_type.value)
         return True
 
     async def segments(self, task_id: str) -> list[Segment]:

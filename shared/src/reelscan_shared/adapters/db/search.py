@@ -1,6 +1,6 @@
 """Library search in PostgreSQL, over the computed columns of ``artifacts``
-(tables.py): full-text search of transcripts and on-screen text, and where a label
-appears per video.
+(tables.py): full-text search of transcripts and on-screen text; and where a label
+appears per video, from `video_labels` (labels.py).
 
 Text: words are matched stemmed (English) through ``search_vector``; on-screen text is
 matched a second way through ``ocr_vector``, with the characters OCR confuses folded
@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
+from reelscan_shared.adapters.db import labels as label_sql
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE
 from reelscan_shared.domain.artifacts import ArtifactType
@@ -61,54 +62,6 @@ ORDER BY h.score DESC, h.artifact_id
 LIMIT :limit
 """
 
-# Spans of one label per video, merged where they overlap ("islands": a span starts a
-# new island unless an earlier one of the same video reaches it). A sample stands for
-# its sampling interval, so a span ends one interval after its last sample and the
-# samples of per-frame rows join up.
-_APPEARANCES_SQL = """
-WITH s AS (
-    SELECT a.video_id, a.label, a.span_start_ms AS st, a.confidence,
-           a.span_end_ms + coalesce(round((t.config ->> 'frame_interval_s')::float8 * 1000), 0)::bigint AS en
-    FROM artifacts a JOIN tasks t ON t.task_id = a.task_id
-    WHERE a.artifact_type = :artifact_type AND a.label IS NOT NULL
-      AND (CAST(:label AS text) IS NULL OR a.label = :label)
-      AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
-      AND a.confidence >= :min_confidence
-), reach AS (
-    SELECT *, max(en) OVER (PARTITION BY video_id, label ORDER BY st, en
-                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
-    FROM s
-), numbered AS (
-    SELECT *, count(*) FILTER (WHERE reached IS NULL OR reached < st)
-                  OVER (PARTITION BY video_id, label ORDER BY st, en ROWS UNBOUNDED PRECEDING) AS island
-    FROM reach
-), islands AS (
-    SELECT video_id, label, min(st) AS st, max(en) AS en, max(confidence) AS best
-    FROM numbered GROUP BY video_id, label, island
-), per_video AS (
-    SELECT video_id, label, sum(en - st)::bigint AS on_screen_ms, max(best) AS best_confidence,
-           count(*) AS span_count,
-           (array_agg(st ORDER BY st))[1:CAST(:spans AS int)] AS starts,
-           (array_agg(en ORDER BY st))[1:CAST(:spans AS int)] AS ends
-    FROM islands GROUP BY video_id, label
-)
-SELECT p.*, v.path, count(*) OVER () AS total
-FROM per_video p JOIN videos v ON v.video_id = p.video_id
-ORDER BY {order}, p.video_id, p.label
-LIMIT :limit OFFSET :offset
-"""
-_ORDERS = {"on_screen": "p.on_screen_ms DESC", "confidence": "p.best_confidence DESC, p.on_screen_ms DESC"}
-
-_LABELS_SQL = """
-SELECT artifact_type, label, count(*) AS artifacts, count(DISTINCT video_id) AS videos
-FROM artifacts
-WHERE label IS NOT NULL AND artifact_type = ANY(:types)
-  AND (CAST(:video_id AS uuid) IS NULL OR video_id = CAST(:video_id AS uuid))
-GROUP BY artifact_type, label
-ORDER BY count(*) DESC, label
-LIMIT :limit
-"""
-
 _TEXT_READ_SQL = """
 SELECT search_text AS text, min(span_start_ms) AS first_ms, max(span_end_ms) AS last_ms,
        sum(coalesce((payload ->> 'sightings')::int, 1))::bigint AS sightings
@@ -138,15 +91,6 @@ def text_params(s: TextSearch) -> dict[str, Any]:
             "after_score": s.after[0] if s.after else None, "after_id": s.after[1] if s.after else None}
 
 
-def appearances_sql(s: LabelSearch) -> str:
-    return _APPEARANCES_SQL.format(order=_ORDERS[s.sort])
-
-
-def appearances_params(s: LabelSearch) -> dict[str, Any]:
-    return {"artifact_type": s.kind.artifact_type.value, "label": s.label, "video_id": s.video_id,
-            "min_confidence": s.min_confidence, "spans": s.spans_per_video, "limit": s.limit, "offset": s.offset}
-
-
 def _hit(r: Any, kind: TextKind) -> TextHit:
     marked: str = r["highlight"]
     # ts_headline with HighlightAll returns the whole text, so the first marker stands
@@ -170,21 +114,30 @@ class SqlSearch:
 
     async def appearances(self, s: LabelSearch) -> tuple[list[VideoAppearances], int]:
         """One page of videos (and the number of videos in all) where the label appears."""
-        sql = text(appearances_sql(s)).bindparams(bindparam("min_confidence"))
+        values = label_sql.params(s)
         async with self._db.reads.connect() as conn:
-            rows = (await conn.execute(sql, appearances_params(s))).mappings().all()
+            if s.min_confidence > 0:
+                rows = (await conn.execute(text(label_sql.exact_sql(s)).bindparams(bindparam("min_confidence")),
+                                           values)).mappings().all()
+                total = rows[0]["total"] if rows else 0
+            else:
+                rows = (await conn.execute(text(label_sql.stored_sql(s)), values)).mappings().all()
+                counted = rows or s.offset  # an empty first page needs no count
+                total = (await conn.execute(text(label_sql.count_sql()), values)).scalar_one() if counted else 0
         items = [VideoAppearances(video_id=str(r["video_id"]), path=r["path"], label=r["label"],
                                   on_screen_ms=r["on_screen_ms"], best_confidence=r["best_confidence"],
                                   span_count=r["span_count"],
-                                  spans=[Appearance(a, b) for a, b in zip(r["starts"], r["ends"], strict=True)])
+                                  spans=[Appearance(a, b) for a, b in zip(r["span_starts"][:s.spans_per_video],
+                                                                          r["span_ends"][:s.spans_per_video],
+                                                                          strict=True)])
                  for r in rows]
-        return items, rows[0]["total"] if rows else 0
+        return items, total
 
     async def labels(self, kinds: frozenset[LabelKind], video_id: str | None, limit: int) -> list[LabelCount]:
         by_type = {k.artifact_type.value: k for k in LabelKind}
         params = {"types": [k.artifact_type.value for k in kinds], "video_id": video_id, "limit": limit}
         async with self._db.reads.connect() as conn:
-            rows = (await conn.execute(text(_LABELS_SQL), params)).mappings().all()
+            rows = (await conn.execute(text(label_sql.FACETS_SQL), params)).mappings().all()
         return [LabelCount(kind=by_type[r["artifact_type"]], label=r["label"], artifacts=r["artifacts"],
                            videos=r["videos"]) for r in rows]
 
