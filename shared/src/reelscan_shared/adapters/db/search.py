@@ -41,25 +41,30 @@ _EXACT = (f"(websearch_to_tsquery({SEARCH_LANGUAGE}, :words) "
 _FOLDED = (f"(websearch_to_tsquery('simple'::regconfig, {OCR_FOLD.format(':words')}) "
            f"&& to_tsquery('simple'::regconfig, {OCR_FOLD.format(':prefixes')}))")
 
+# The page is cut (ranked, after the cursor, limited) before anything else is joined:
+# the videos' paths and the highlighted text are only worked out for its rows.
 _TEXT_SQL = f"""
 SELECT h.*, v.path,
        ts_headline({SEARCH_LANGUAGE}, h.search_text, {_EXACT},
                    'StartSel={_START}, StopSel={_STOP}, HighlightAll=true') AS highlight
 FROM (
-    SELECT a.artifact_id, a.video_id, a.artifact_type, a.span_start_ms, a.span_end_ms, a.search_text,
-           coalesce(a.search_vector @@ {_EXACT}, false) AS exact,
-           (coalesce(ts_rank_cd(a.search_vector, {_EXACT}), 0)
-            + 0.5 * coalesce(ts_rank_cd(a.ocr_vector, {_FOLDED}), 0))::float8 AS score
-    FROM artifacts a
-    WHERE a.artifact_type = ANY(:types)
-      AND (a.search_vector @@ {_EXACT} OR (:with_ocr AND a.ocr_vector @@ {_FOLDED}))
-      AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
+    SELECT * FROM (
+        SELECT a.artifact_id, a.video_id, a.artifact_type, a.span_start_ms, a.span_end_ms, a.search_text,
+               coalesce(a.search_vector @@ {_EXACT}, false) AS exact,
+               (coalesce(ts_rank_cd(a.search_vector, {_EXACT}), 0)
+                + 0.5 * coalesce(ts_rank_cd(a.ocr_vector, {_FOLDED}), 0))::float8 AS score
+        FROM artifacts a
+        WHERE a.artifact_type = ANY(:types)
+          AND (a.search_vector @@ {_EXACT} OR (:with_ocr AND a.ocr_vector @@ {_FOLDED}))
+          AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
+    ) m
+    WHERE CAST(:after_score AS float8) IS NULL
+       OR m.score < :after_score OR (m.score = :after_score AND m.artifact_id > CAST(:after_id AS uuid))
+    ORDER BY m.score DESC, m.artifact_id
+    LIMIT :limit
 ) h
 JOIN videos v ON v.video_id = h.video_id
-WHERE CAST(:after_score AS float8) IS NULL
-   OR h.score < :after_score OR (h.score = :after_score AND h.artifact_id > CAST(:after_id AS uuid))
 ORDER BY h.score DESC, h.artifact_id
-LIMIT :limit
 """
 
 _TEXT_READ_SQL = """
