@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long videos clean
+.PHONY: run test setup lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -42,6 +42,9 @@ bench-scale: setup
 
 bench-long: setup
 	@$(PY) bench/bench_long.py
+
+bench-quality: setup
+	@$(PY) bench/bench_quality.py
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -11,7 +11,8 @@ COPY dev/constraints.txt /src/constraints.txt
 RUN pip install -c /src/constraints.txt torch torchvision
 COPY shared /src/shared
 COPY ml-service /src/ml-service
-RUN pip install -c /src/constraints.txt /src/shared /src/ml-service
+RUN pip install -c /src/constraints.txt /src/shared /src/ml-service \
+ && pip install --no-deps -r /src/ml-service/requirements-no-deps.txt
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PATH=/opt/venv/bin:$PATH ML_HOST=0.0.0.0 ML_PORT=8001 MODEL_CACHE_DIR=/models

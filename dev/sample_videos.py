@@ -30,11 +30,12 @@ SPEECH_TEXT = "Hello from Reelscan. This video contains spoken words for transcr
 SCREEN_TEXT = "REELSCAN DEMO"
 
 
-def _espeak_wav(text: str, out: Path) -> Path:
+def _espeak_wav(text: str, out: Path, voice: str = "en-us", words_per_minute: int = 150) -> Path:
     exe = shutil.which("espeak-ng") or shutil.which("espeak")
     if not exe:
         raise RuntimeError("espeak-ng is needed to make the speech sample (apt-get install espeak-ng)")
-    subprocess.run([exe, "-v", "en-us", "-s", "150", "-w", str(out), text], check=True, capture_output=True)
+    subprocess.run([exe, "-v", voice, "-s", str(words_per_minute), "-w", str(out), text], check=True,
+                   capture_output=True)
     return out
 
 

@@ -15,11 +15,13 @@ fi
 
 stamp="$VENV/.reelscan-installed"
 digest=$(cat shared/pyproject.toml api-service/pyproject.toml worker-service/pyproject.toml \
-             ml-service/pyproject.toml dev/requirements-dev.txt dev/constraints.txt | sha256sum | cut -d' ' -f1)
+             ml-service/pyproject.toml ml-service/requirements-no-deps.txt dev/requirements-dev.txt \
+             dev/constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
   echo "==> installing packages into $VENV (first run downloads torch; this takes a few minutes)"
   "$VENV/bin/pip" install -q -c dev/constraints.txt \
       -e "shared[adapters]" -e api-service -e worker-service -e ml-service -r dev/requirements-dev.txt
+  "$VENV/bin/pip" install -q --no-deps -r ml-service/requirements-no-deps.txt
   echo "$digest" > "$stamp"
 fi
 

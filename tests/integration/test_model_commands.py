@@ -48,7 +48,7 @@ def test_list_says_where_weights_are_and_which_are_untrained(tmp_path: Path) -> 
     rows = {r["analysis"]: r for r in json.loads(listed.stdout)}
     assert rows["object_detection"]["weights"] == "untrained" and rows["object_detection"]["source"] == "architecture"
     assert rows["transcription"]["weights"] == "trained" and rows["transcription"]["size_mb"] > 10
-    assert rows["ocr"]["source"] == "package" and rows["face_detection"]["profile"] == "opencv-haar"
+    assert rows["ocr"]["source"] == "package" and rows["face_detection"]["profile"] == "blazeface-full"
     table = models_cli(tmp_path / "cache", "list").stdout
     assert "untrained" in table and "built from yolo11n.yaml" in table
 

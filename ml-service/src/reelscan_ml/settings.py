@@ -34,7 +34,7 @@ class MLSettings(CommonSettings):
     require_gpu: bool = Field(False, alias="REQUIRE_GPU")
     torch_threads: int = Field(0, alias="TORCH_THREADS", ge=0, description="0 = torch's default")
     objects_model: str = Field("yolo11n", alias="OBJECTS_MODEL")
-    faces_model: str = Field("opencv-haar", alias="FACES_MODEL")
+    faces_model: str = Field("blazeface-full", alias="FACES_MODEL")
     transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL")
     ocr_engine: str = Field("rapidocr", alias="OCR_ENGINE",
                             description="rapidocr (PP-OCR, fastest on CPU) or easyocr (OCR_LANGS)")

