@@ -161,7 +161,7 @@ def page_cursor(hits: list[dict[str, Any]]) -> str:
 @pytest.mark.parametrize("params", [
     {"q": ""}, {"q": "   "}, {"q": "x" * 501}, {"q": "***"}, {"q": "dog", "types": "faces"},
     {"q": "dog", "types": ""}, {"q": "dog", "cursor": "not-a-cursor"}, {"q": "dog", "limit": 0},
-    {"q": "dog", "video_id": "nope"}, {},
+    {"q": "dog", "video_id": "nope"}, {}, {"q": "dog\x00cat"},
 ])
 async def test_bad_searches_are_422(api, params) -> None:
     resp = await api.get("/search", params=params)
@@ -214,7 +214,8 @@ async def test_which_videos_show_a_label_and_for_how_long(api, db) -> None:
     park_labels = (await api.get("/labels", params={"video_id": park.video_id, "kinds": "objects"})).json()["items"]
     assert [(x["label"], x["artifacts"]) for x in park_labels] == [("dog", 3), ("person", 1)]
 
-    for bad in ({"label": ""}, {}, {"label": "dog", "min_confidence": 2}, {"label": "dog", "sort": "size"}):
+    for bad in ({"label": ""}, {}, {"label": "dog", "min_confidence": 2}, {"label": "dog", "sort": "size"},
+                {"label": "d\x00g"}):
         assert (await api.get("/search/objects", params=bad)).status_code == 422, bad
     assert (await api.get("/search/animals", params={"label": "dog"})).status_code == 422
     assert (await api.get("/labels", params={"kinds": "objects,cars"})).status_code == 422

@@ -102,7 +102,7 @@ async def search_text(
 @router.get("/search/{kind}", response_model=LabelSearchOut)
 async def search_label(
     kind: LabelKind,
-    label: str | None = Query(None, min_length=1, max_length=200,
+    label: str | None = Query(None, min_length=1, max_length=200, pattern=r"^[^\x00]+$",
                               description="e.g. dog (objects), beach (places); faces need none"),
     min_confidence: float = Query(0.0, ge=0, le=1),
     video_id: uuid.UUID | None = None,

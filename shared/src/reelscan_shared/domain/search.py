@@ -62,6 +62,8 @@ def parse_text_query(q: str) -> ParsedQuery:
         raise InvalidQuery("q must not be empty")
     if len(q) > MAX_QUERY_CHARS:
         raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
+    if "\x00" in q:  # PostgreSQL text cannot hold it
+        raise InvalidQuery("q must not contain a NUL character")
     prefixes = tuple(m.lower() for m in _PREFIX.findall(q))
     words = _PREFIX.sub(" ", q).strip()
     if not re.search(r"\w", words) and not prefixes:
