@@ -18,7 +18,8 @@ Per candidate:
 Writes ${BENCH_OUT:-.bench}/quality.json (and what each candidate found, under
 quality/) and prints a table. The video comes from a
 fixed seed: runs compare. BENCH_QUALITY_CHAPTERS (24) sets its length (10 s each);
-BENCH_QUALITY_ONLY=faces,scenes limits the analyses.
+BENCH_QUALITY_ONLY=faces,scenes limits the analyses, BENCH_QUALITY_CANDIDATES=
+rapidocr,tiny.en the candidates (by name).
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     chapters = int(os.environ.get("BENCH_QUALITY_CHAPTERS", "24"))
     only = [a for a in os.environ.get("BENCH_QUALITY_ONLY", ",".join(CANDIDATES)).split(",") if a]
+    named = {c for c in os.environ.get("BENCH_QUALITY_CANDIDATES", "").split(",") if c}
     video = out_dir / "quality" / f"quality-{chapters}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
     truth = qv.make(video, chapters)
@@ -194,6 +196,8 @@ def main() -> None:
     for analysis in only:
         task = TASKS[analysis]
         for name, settings, overrides in CANDIDATES[analysis]:
+            if named and name not in named:
+                continue
             items, seconds = asyncio.run(infer(video, task, settings, overrides))
             # what was found, to score again without running the models
             (video.parent / f"items-{analysis}-{name}.json").write_text(json.dumps(items))
