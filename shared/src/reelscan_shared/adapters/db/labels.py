@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reelscan_shared.domain.search import SPANS_KEPT, LabelSearch
+from reelscan_shared.domain.search import SPANS_KEPT, LabelKind, LabelSearch
+
+LABELLED_TYPES = frozenset(k.artifact_type.value for k in LabelKind)
 
 # Spans of one label per video, merged where they overlap ("islands": a span starts a
 # new island unless an earlier one of the same video reaches it). A sample stands for
@@ -70,6 +72,8 @@ REBUILD_ALL = ["DELETE FROM video_labels",
 async def refresh(conn: AsyncConnection, video_id: str, artifact_type: str) -> None:
     """Recompute the video's rows of this artifact type from its artifacts; call it in
     the transaction that changes them."""
+    if artifact_type not in LABELLED_TYPES:  # transcripts, text, scenes carry no label
+        return
     for statement in _REFRESH:
         await conn.execute(text(statement), {"video_id": video_id, "artifact_type": artifact_type})
 
