@@ -81,14 +81,6 @@ async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides
         return [i | {"model_profile": body["model_profile"]} for i in body["items"]], seconds
 
 
-def _iou(a: list[float], b: list[float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def score_faces(items: list[dict[str, Any]], truth: qv.Truth, interval_ms: int) -> dict[str, Any]:
     found: dict[int, list[list[float]]] = {}
     for item in items:
@@ -101,10 +93,10 @@ def score_faces(items: list[dict[str, Any]], truth: qv.Truth, interval_ms: int) 
     for t in sampled:
         faces = [f["box"] for f in truth.faces if f["start_ms"] <= t < f["end_ms"]]
         detections = found.get(t, [])
-        hit = [any(_iou(d, f) >= IOU_MATCH for d in detections) for f in faces]
+        hit = [any(qv.iou(d, f) >= IOU_MATCH for d in detections) for f in faces]
         shown += len(faces)
         matched += sum(hit)
-        wrong = sum(1 for d in detections if not any(_iou(d, f) >= IOU_MATCH for f in faces))
+        wrong = sum(1 for d in detections if not any(qv.iou(d, f) >= IOU_MATCH for f in faces))
         false += wrong
         false_in_free += wrong if not faces else 0
     detected = sum(len(v) for v in found.values())

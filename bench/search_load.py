@@ -98,7 +98,7 @@ async def sql_p95(url: str, seconds: float, clients: int) -> dict[str, float]:
         for name, statements, params in (
                 ("search_sql", [text(sql._TEXT_SQL)], _text_params),
                 # what GET /search/objects runs: a page of the stored spans, and their count
-                ("objects_search_sql", [text(labels.stored_sql(label_search)), text(labels.count_sql())],
+                ("objects_search_sql", [text(labels.stored_sql(label_search)), text(labels.COUNT_SQL)],
                  _label_params)):
             latencies = await _run_clients(db, statements, params, seconds, clients)
             out[f"{name}_p50_ms"] = round(latencies[len(latencies) // 2], 2)

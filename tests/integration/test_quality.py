@@ -20,19 +20,8 @@ from reelscan_shared.domain.tasks import TaskType
 FPS = sv.FPS
 
 
-def write(path: Path, frames: list[np.ndarray], audio: tuple[np.ndarray, int] | None = None) -> Path:
-    return sv.write_video(path, frames, audio)
-
-
 def still(image: np.ndarray, seconds: float) -> list[np.ndarray]:
     return [image] * int(seconds * FPS)
-
-
-def iou(a: dict[str, float], b: list[int]) -> float:
-    ix = max(0.0, min(a["x2"], b[2]) - max(a["x1"], b[0]))
-    iy = max(0.0, min(a["y2"], b[3]) - max(a["y1"], b[1]))
-    inter = ix * iy
-    return inter / ((a["x2"] - a["x1"]) * (a["y2"] - a["y1"]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 async def test_the_default_face_detector_finds_the_face_and_nothing_in_print_or_photos(tmp_path) -> None:
@@ -44,21 +33,23 @@ async def test_the_default_face_detector_finds_the_face_and_nothing_in_print_or_
     x, y = 700, 200
     with_face[y:y + 160, x:x + 160][mask > 0] = patch[mask > 0]
     frames = [f for image in face_free for f in still(np.ascontiguousarray(image[:, :qv.SIZE[0]]), 1.0)]
-    video = write(library / "faces.mp4", frames + still(with_face, 2.0))
+    video = sv.write_video(library / "faces.mp4", frames + still(with_face, 2.0))
     async with ml_service(library, tmp_path) as client:
         resp = await infer(client, "face_detection", video, frame_interval_s=0.5, emit="frames")
     assert resp.status_code == 200, resp.text
-    seen = [(i["payload"]["frame_ms"], i["payload"]["box"], i["payload"]["confidence"]) for i in resp.json()["items"]]
+    seen = [(i["payload"]["frame_ms"], [i["payload"]["box"][k] for k in ("x1", "y1", "x2", "y2")],
+             i["payload"]["confidence"]) for i in resp.json()["items"]]
     face_from_ms = len(face_free) * 1000
     face_box = [x + 40, y + 40, x + 120, y + 120]
-    assert not [s for s in seen if s[0] < face_from_ms or iou(s[1], face_box) < 0.3], "a face where there is none"
+    assert not [s for s in seen if s[0] < face_from_ms or qv.iou(s[1], face_box) < 0.3], "a face where there is none"
     assert len({t for t, _, _ in seen}) == 4, f"the face in each of the 4 frames sampled: {seen}"
 
 
 async def test_the_default_scene_detector_finds_a_cut_between_two_similar_shots(tmp_path) -> None:
     library = tmp_path / "library"
     shot = np.ascontiguousarray(qv.texture(np.random.default_rng(8))[:, :qv.SIZE[0]])
-    video = write(library / "similar.mp4", still(shot, 2.0) + still(np.ascontiguousarray(qv.similar_shot(shot)), 2.0))
+    similar = np.ascontiguousarray(qv.similar_shot(shot))
+    video = sv.write_video(library / "similar.mp4", still(shot, 2.0) + still(similar, 2.0))
     async with ml_service(library, tmp_path) as client:
         resp = await infer(client, "scene_detection", video)
     assert resp.status_code == 200, resp.text
@@ -70,7 +61,7 @@ async def test_the_default_ocr_reads_a_word_over_a_busy_background(tmp_path) -> 
     library = tmp_path / "library"
     image = np.ascontiguousarray(qv.photos()[0][:, :qv.SIZE[0]])  # coffee, no plate under the word
     cv2.putText(image, "HARBOR", (420, 200), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (255, 255, 255), 8, cv2.LINE_AA)
-    video = write(library / "word.mp4", still(image, 2.0))
+    video = sv.write_video(library / "word.mp4", still(image, 2.0))
     async with ml_service(library, tmp_path) as client:
         resp = await infer(client, "ocr", video)
     assert resp.status_code == 200, resp.text
@@ -84,7 +75,8 @@ async def test_the_default_transcription_hears_a_sentence_in_a_second_voice(tmp_
         samples, rate = sv._read_wav(sv._espeak_wav(sentence, Path(tmp) / "s.wav", "en-gb", 175))
     pad = np.zeros(rate // 2, np.int16)
     audio = np.concatenate([pad, samples, pad])
-    video = write(library / "speech.mp4", still(np.zeros((360, 640, 3), np.uint8), len(audio) / rate), (audio, rate))
+    black = np.zeros((360, 640, 3), np.uint8)
+    video = sv.write_video(library / "speech.mp4", still(black, len(audio) / rate), (audio, rate))
     async with ml_service(library, tmp_path) as client:
         resp = await infer(client, "transcription", video, **default_config(TaskType.TRANSCRIPTION))
     assert resp.status_code == 200, resp.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from pydantic import BaseModel, Field
 
 from reelscan_shared.domain.search import LabelCount, LabelKind, TextHit, TextKind, VideoAppearances
@@ -30,9 +32,7 @@ class TextHitOut(BaseModel):
 
     @classmethod
     def of(cls, h: TextHit) -> TextHitOut:
-        return cls(artifact_id=h.artifact_id, video_id=h.video_id, path=h.path, kind=h.kind, start_ms=h.start_ms,
-                   end_ms=h.end_ms, text=h.text, highlight=h.highlight, score=h.score, fuzzy=h.fuzzy,
-                   match_ms=h.match_ms, frame_url=frame_url(h.video_id, h.match_ms))
+        return cls(**asdict(h), frame_url=frame_url(h.video_id, h.match_ms))
 
 
 class TextSearchOut(BaseModel):
@@ -80,7 +80,7 @@ class LabelCountOut(BaseModel):
 
     @classmethod
     def of(cls, c: LabelCount) -> LabelCountOut:
-        return cls(kind=c.kind, label=c.label, artifacts=c.artifacts, videos=c.videos)
+        return cls(**asdict(c))
 
 
 class LabelsOut(BaseModel):

@@ -91,7 +91,7 @@ SELECT l.*, v.path FROM (
 ) l JOIN videos v ON v.video_id = l.video_id
 ORDER BY {order}, l.video_id, l.label
 """
-_STORED_COUNT_SQL = f"SELECT count(*) FROM video_labels WHERE {_FILTER}"
+COUNT_SQL = f"SELECT count(*) FROM video_labels WHERE {_FILTER}"  # of the stored rows: videos in all
 
 # Above a confidence floor the stored totals do not apply: merge the detections that pass.
 _EXACT_SQL = """{merged}
@@ -104,10 +104,6 @@ LIMIT :limit OFFSET :offset
 
 def stored_sql(s: LabelSearch) -> str:
     return _STORED_SQL.format(filter=_FILTER, order=_ORDERS[s.sort])
-
-
-def count_sql() -> str:
-    return _STORED_COUNT_SQL
 
 
 def exact_sql(s: LabelSearch) -> str:

@@ -128,7 +128,7 @@ class SqlSearch:
             else:
                 rows = (await conn.execute(text(label_sql.stored_sql(s)), values)).mappings().all()
                 counted = rows or s.offset  # an empty first page needs no count
-                total = (await conn.execute(text(label_sql.count_sql()), values)).scalar_one() if counted else 0
+                total = (await conn.execute(text(label_sql.COUNT_SQL), values)).scalar_one() if counted else 0
         items = [VideoAppearances(video_id=str(r["video_id"]), path=r["path"], label=r["label"],
                                   on_screen_ms=r["on_screen_ms"], best_confidence=r["best_confidence"],
                                   span_count=r["span_count"],
