@@ -26,7 +26,7 @@ def check_invariants(before: Task, after: Task, event: Event) -> None:
     if after.status in TERMINAL_STATUSES:
         assert after.completed_at is not None
     if before.status in TERMINAL_STATUSES and after.status != before.status:
-        assert event is Event.RETRY, "terminal states are only left by retry"
+        assert event in (Event.RETRY, Event.RERUN), "terminal states are only left by retry or rerun"
     if after.status is TaskStatus.COMPLETED:
         assert after.error is None
 

@@ -14,6 +14,7 @@ from reelscan_api.settings import ApiSettings
 from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
+from reelscan_shared.adapters.db.library import SqlLibrary
 from reelscan_shared.adapters.db.search import SqlSearch
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.ports.queue import JobQueue
@@ -54,8 +55,9 @@ def build(settings: ApiSettings) -> Container:
     queue = ArqJobQueue(pool, op_timeout=timeout + 1)
     tasks = SqlTaskRepository(db)
     totals = TaskTotals(tasks, settings.task_totals_cache_s)
-    discovery = Discovery(settings.video_roots, videos, queue, settings.discovery_settle_s, settings.analysis_config,
-                          on_registered=totals.invalidate)
+    discovery = Discovery(settings.video_roots, SqlLibrary(db), tasks, queue, settings.discovery_settle_s,
+                          settings.analysis_config, on_registered=totals.invalidate,
+                          missing_retention_days=settings.missing_retention_days)
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
         search=SqlSearch(db), queue=queue,

@@ -51,17 +51,29 @@ async def _ml_health(c: Container) -> None:
     resp.raise_for_status()
 
 
-async def _queues(c: Container) -> tuple[dict[str, str], dict[str, dict[str, int | None]]]:
-    """Worker presence (arq's health-check key of each queue) and queue depths."""
+QueueInfo = dict[str, int | bool | None]
+
+
+async def _queues(c: Container) -> tuple[dict[str, str], dict[str, QueueInfo]]:
+    """Worker presence (arq's health-check key of each queue), queue depths, paused queues."""
     workers: dict[str, str] = {}
-    depths: dict[str, dict[str, int | None]] = {}
+    depths: dict[str, QueueInfo] = {}
     for q in QUEUES:
         try:
             workers[q] = "active" if await c.queue.worker_alive(q) else "absent"
-            depths[q] = {"depth": await c.queue.depth(q)}
+            depths[q] = {"depth": await c.queue.depth(q), "paused": await c.queue.paused(q)}
         except Exception:  # noqa: BLE001
-            workers[q], depths[q] = "unknown", {"depth": None}
+            workers[q], depths[q] = "unknown", {"depth": None, "paused": None}
     return workers, depths
+
+
+async def _library(c: Container, timeout: float) -> dict[str, Any]:
+    """The roots' states: an unavailable root (unmounted) is reported, never scanned as empty."""
+    try:
+        roots = await asyncio.wait_for(c.discovery.root_states(), timeout)
+    except Exception:  # noqa: BLE001 - a hung network mount, or the database is down
+        return {"roots": None, "unavailable_roots": None}
+    return {"roots": roots, "unavailable_roots": [r for r, s in roots.items() if s in ("absent", "unavailable")]}
 
 
 async def _schema_or_error(c: Container, timeout: float) -> str:
@@ -73,10 +85,11 @@ async def _schema_or_error(c: Container, timeout: float) -> str:
 
 async def build_report(c: Container) -> dict[str, Any]:
     t = c.settings.health_timeout_s
-    database, valkey, ml, schema = await asyncio.gather(
-        _check(c.db.ping(), t), _check(c.queue.ping(), t), _check(_ml_health(c), t), _schema_or_error(c, t))
+    database, valkey, ml, schema, library = await asyncio.gather(
+        _check(c.db.ping(), t), _check(c.queue.ping(), t), _check(_ml_health(c), t), _schema_or_error(c, t),
+        _library(c, t))
     workers = dict.fromkeys(QUEUES, "unknown")
-    queues: dict[str, dict[str, int | None]] = {q: {"depth": None} for q in QUEUES}
+    queues: dict[str, QueueInfo] = {q: {"depth": None, "paused": None} for q in QUEUES}
     if valkey == "up":
         with contextlib.suppress(TimeoutError):
             workers, queues = await asyncio.wait_for(_queues(c), t)
@@ -87,7 +100,8 @@ async def build_report(c: Container) -> dict[str, Any]:
     else:
         status = "healthy"
     return {"status": status, "database": database, "schema": schema, "valkey": valkey, "ml_service": ml,
-            "workers": workers, "queues": queues, "checked_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
+            "workers": workers, "queues": queues, "paused_queues": [q for q, i in queues.items() if i["paused"]],
+            "library": library, "checked_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
 
 
 class HealthMonitor:
@@ -138,5 +152,5 @@ class HealthMonitor:
             for pair in itertools.product([t.value for t in TaskType], [s.value for s in TaskStatus]):
                 TASKS_BY_STATUS.labels(*pair).set(counts.get(pair, 0))
         for q, info in (await self.report())["queues"].items():
-            if info["depth"] is not None:
+            if isinstance(info["depth"], int):
                 QUEUE_DEPTH.labels(q).set(info["depth"])

@@ -26,7 +26,31 @@ async def enqueue_all(queue: JobQueue, tasks: Sequence[Task]) -> int:
     return sum(created)
 
 
+async def requeue_all(queue: JobQueue, tasks: Sequence[Task], source: str) -> int:
+    """Enqueue tasks that ran before (a finished job's kept result is cleared first); a
+    job still running is left: the reconciler enqueues its task once that job ends."""
+    done = 0
+    for task in tasks:
+        try:
+            if await queue.requeue(task):
+                log_enqueued(task, source)
+                done += 1
+        except QueueUnavailable as exc:
+            log.warning("enqueue_deferred", task_id=task.task_id, reason=str(exc))
+    return done
+
+
+async def abort_all(queue: JobQueue, tasks: Sequence[Task]) -> None:
+    """Abort the jobs of tasks already CANCELLED in PostgreSQL (a worker that takes one
+    anyway skips it, so a failure here only costs a wasted pick-up)."""
+    for task in tasks:
+        try:
+            await queue.abort(task)
+        except QueueUnavailable as exc:
+            log.warning("abort_deferred", task_id=task.task_id, reason=str(exc))
+
+
 def log_enqueued(task: Task, source: str) -> None:
-    """The named ``job_enqueued`` event; source: discovery, enqueue (API call) or retry."""
+    """The named ``job_enqueued`` event; source: discovery, enqueue (API call), retry or reprocess."""
     log.info("job_enqueued", task_id=task.task_id, job_id=task.job_id, video_id=task.video_id,
              task_type=task.task_type.value, queue=task.queue, source=source)

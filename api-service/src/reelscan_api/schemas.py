@@ -11,7 +11,7 @@ from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Progress, Task, TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video
+from reelscan_shared.domain.videos import Video, VideoStatus
 
 
 class ErrorOut(BaseModel):
@@ -80,6 +80,10 @@ class VideoOut(BaseModel):
     size_bytes: int
     duration_ms: int | None
     discovered_at: datetime
+    status: VideoStatus = Field(description="present, or missing: none of its files exists any more")
+    missing_since: datetime | None
+    paths: list[str] | None = Field(None, description="Every file with this content (one video, analysed once); "
+                                                      "`path` is the one analyses read. Only on GET /videos/{id}")
     task_counts: dict[TaskStatus, int] | None = None
     percent: float | None = Field(None, description="How much of the video's analysis is done: the mean over its "
                                                     "tasks (finished 100, pending 0, running as far as it got)")
@@ -94,7 +98,8 @@ class VideoOut(BaseModel):
             etas = [t.progress.eta_s for t in tasks if t.status is TaskStatus.RUNNING and t.progress.eta_s is not None]
             eta = max(etas) if etas else None
         return cls(video_id=v.video_id, path=v.path, file_hash=v.file_hash, size_bytes=v.size_bytes,
-                   duration_ms=v.duration_ms, discovered_at=v.discovered_at, task_counts=counts,
+                   duration_ms=v.duration_ms, discovered_at=v.discovered_at, status=v.status,
+                   missing_since=v.missing_since, paths=list(v.paths) if v.paths else None, task_counts=counts,
                    percent=percent, eta_s=eta)
 
 
@@ -119,11 +124,19 @@ class DiscoveredVideo(BaseModel):
 
 
 class DiscoveryOut(BaseModel):
-    found: int
-    created: list[DiscoveredVideo]
-    still_writing: list[str]
+    found: int = Field(description="Video files under the available roots")
+    created: list[DiscoveredVideo] = Field(description="New content: new videos, with their analyses queued")
+    attached: list[DiscoveredVideo] = Field(description="Paths that joined a known video (moved, copied, come back): "
+                                                        "nothing analysed again")
+    new_versions: list[DiscoveredVideo] = Field(description="Known paths with new content: analysed again; the "
+                                                            "previous results stay until the new ones replace them")
+    missing: list[str] = Field(description="Videos none of whose files exists any more")
+    returned: list[str] = Field(description="Missing videos whose content is back")
+    purged: list[str] = Field(description="Videos missing for longer than MISSING_RETENTION_DAYS, deleted")
+    still_writing: list[str] = Field(description="Files still changing: left for the next scan")
     errors: list[dict[str, str]]
-    missing_roots: list[str]
+    missing_roots: list[str] = Field(description="Roots that are absent, or empty while videos are known under "
+                                                 "them (an unmounted disk): nothing under them is marked missing")
 
 
 class ArtifactOut(BaseModel):
@@ -160,6 +173,13 @@ class ArtifactListOut(BaseModel):
     offset: int
 
 
+class LibraryHealthOut(BaseModel):
+    roots: dict[str, str] | None = Field(description="Per root: listed, empty, absent, or unavailable (empty while "
+                                                     "videos are known under it); null if it could not be checked")
+    unavailable_roots: list[str] | None = Field(description="Absent or unavailable roots: scans mark nothing under "
+                                                            "them missing")
+
+
 class HealthOut(BaseModel):
     status: str = Field(description="healthy, degraded (ML service, schema or a queue's workers) or unhealthy")
     database: str
@@ -167,7 +187,9 @@ class HealthOut(BaseModel):
     valkey: str
     ml_service: str
     workers: dict[str, str] = Field(description="Per queue: active (an arq health-check key is fresh) or absent")
-    queues: dict[str, dict[str, int | None]]
+    queues: dict[str, dict[str, int | bool | None]] = Field(description="Per queue: depth, paused")
+    paused_queues: list[str] = Field(description="Queues an operator paused (POST /queues/{name}/pause)")
+    library: LibraryHealthOut
     checked_at: str = Field(description="When the checks ran (reports are cached briefly)")
 
 

@@ -20,6 +20,14 @@ class ApiSettings(StoreSettings):
     discovery_settle_s: float = Field(
         1.0, alias="DISCOVERY_SETTLE_SECONDS", ge=0,
         description="A file whose size changes within this window is left for the next scan")
+    discovery_watch: bool = Field(
+        True, alias="DISCOVERY_WATCH",
+        description="Also watch the roots for new and removed files (inotify): seconds instead of the next scan. "
+                    "Turn off on network mounts, which send no events")
+    missing_retention_days: float = Field(
+        30.0, alias="MISSING_RETENTION_DAYS", ge=0,
+        description="How long a missing video's results are kept (it is purged after); its file coming back "
+                    "within that time restores it with nothing analysed again")
     # Per-analysis config overrides, e.g. {"object_detection": {"min_confidence": 0.4}},
     # checked against the analyses' config models at start-up.
     analysis_config: dict[TaskType, dict[str, Any]] = Field(default_factory=dict, alias="ANALYSIS_CONFIG")

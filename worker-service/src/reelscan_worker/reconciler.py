@@ -9,6 +9,7 @@ PostgreSQL is the truth; Valkey may lose everything. Signals acted on:
   back to PENDING, enqueue (arq alone would wait job_timeout + 10 s, arq#343);
 - RUNNING task whose arq result is final        -> COMPLETED if its artifacts are
   there, else back to PENDING and re-run.
+PENDING tasks of a paused queue are left alone; RUNNING ones are still repaired.
 A task running longer than TASK_ALERT_AFTER is logged and counted, never killed.
 """
 
@@ -49,8 +50,11 @@ class Reconciler:
         expired leases), cheap enough to run every lease period."""
         counts: Counter[str] = Counter()
         if not running_only:
-            for task in await self.deps.tasks.with_status(TaskStatus.PENDING, limit=10_000):
-                await self._pending(task, counts)
+            paused = {q for q in {t.queue for t in pending} if await self.deps.queue.paused(q)} if (
+                pending := await self.deps.tasks.with_status(TaskStatus.PENDING, limit=10_000)) else set()
+            for task in pending:
+                if task.queue not in paused:  # an operator paused it: its waiting jobs are left as they are
+                    await self._pending(task, counts)
         for task in await self.deps.tasks.with_status(TaskStatus.RUNNING, limit=10_000):
             await self._running(task, counts)
         result = dict(counts)

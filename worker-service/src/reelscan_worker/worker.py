@@ -11,7 +11,7 @@ from arq import Worker
 from arq.worker import func
 from prometheus_client import start_http_server
 
-from reelscan_shared.adapters.queue import JOB_FUNCTION, redis_settings
+from reelscan_shared.adapters.queue import JOB_FUNCTION, PAUSED_KEY, redis_settings
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.settings import masked
 from reelscan_worker import bootstrap
@@ -31,6 +31,19 @@ async def _reconcile_forever(reconciler: Reconciler, interval_s: float, running_
         except Exception:  # Valkey or PostgreSQL down: the next round tries again
             log.exception("reconcile_failed")
         await asyncio.sleep(interval_s)
+
+
+class PausableWorker(Worker):
+    """arq's Worker that takes no new job while its queue is paused (POST /queues/{name}/pause).
+
+    Jobs already running finish; jobs waiting stay queued, in their order. The check is
+    one EXISTS, made only when there are jobs to take, so an idle worker costs nothing.
+    """
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        if job_ids and await self.pool.exists(PAUSED_KEY + self.queue_name):
+            return
+        await super().start_jobs(job_ids)
 
 
 def build_worker(settings: WorkerSettings, queue_name: str | None = None, **overrides: Any) -> Worker:
@@ -80,7 +93,7 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
         "poll_delay": settings.poll_delay_s,
     }
     options.update(overrides)
-    return Worker(**options)
+    return PausableWorker(**options)
 
 
 def main(settings: WorkerSettings | None = None) -> None:

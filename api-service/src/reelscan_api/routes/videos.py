@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query
 
@@ -16,8 +17,9 @@ router = APIRouter(prefix="/videos", tags=["videos"])
 
 @router.get("", response_model=VideoListOut, dependencies=[Depends(require_read)])
 async def list_videos(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
+                      include_missing: bool = Query(False, description="Also videos whose files are all gone"),
                       c: Container = Depends(container)) -> VideoListOut:
-    items, total = await c.videos.list(limit, offset)
+    items, total = await c.videos.list(limit, offset, include_missing)
     return VideoListOut(items=[VideoOut.of(v) for v in items], total=total, limit=limit, offset=offset)
 
 
@@ -39,5 +41,5 @@ async def get_video(video_id: uuid.UUID, c: Container = Depends(container)) -> V
 async def discover(c: Container = Depends(container)) -> DiscoveryOut:
     """Scan VIDEO_PATHS now; returns what was found and what was created."""
     report = await c.discovery.scan()
-    return DiscoveryOut(found=report.found, created=[DiscoveredVideo(**v) for v in report.created],
-                        still_writing=report.still_writing, errors=report.errors, missing_roots=report.missing_roots)
+    return DiscoveryOut(**{**asdict(report), **{k: [DiscoveredVideo(**v) for v in getattr(report, k)]
+                                                for k in ("created", "attached", "new_versions")}})

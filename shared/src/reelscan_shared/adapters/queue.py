@@ -8,6 +8,11 @@ arq details this adapter handles:
 - worker liveness is arq's own health-check key, refreshed by live workers;
 - a job a worker has taken carries arq's in-progress marker, set to expire
   ``job_timeout + 10 s`` after it was taken (what is left of it tells its age);
+- priority is the job's score in arq's queue (a sorted set that workers read in score
+  order, up to "now"): ``score = enqueue time - PRIORITY_HEADSTART[priority]``, so every
+  high job sorts before normal ones and normal before low, each in arrival order, and
+  all stay due (a score in the future would defer the job);
+- a paused queue is a Valkey key the workers check before taking jobs (worker.py);
 - ``enqueue_many`` writes arq's job format itself, in pipelined batches, with the
   same "not if it exists" rule as ``ArqRedis.enqueue_job`` made atomic by a Lua
   script: one round trip per batch instead of three per job (60,000 jobs from a
@@ -34,12 +39,27 @@ from arq.jobs import Job, serialize_job
 from redis.exceptions import RedisError
 
 from reelscan_shared.domain.errors import QueueUnavailable
-from reelscan_shared.domain.tasks import Task
+from reelscan_shared.domain.tasks import Priority, Task
 
 T = TypeVar("T")
 JOB_FUNCTION = "run_task"
 ARQ_IN_PROGRESS_EXTRA_S = 10  # arq's worker: in_progress_timeout_s = job_timeout + 10
 ENQUEUE_BATCH = 500
+_CENTURY_MS = 100 * 365 * 24 * 3600 * 1000  # far more than any job waits; scores stay exact doubles
+PRIORITY_HEADSTART = {Priority.HIGH: 2 * _CENTURY_MS, Priority.NORMAL: _CENTURY_MS, Priority.LOW: 0}
+PAUSED_KEY = "reelscan:paused:"  # + queue name: present while the queue is paused
+
+
+def priority_score(priority: Priority, now_ms: int) -> int:
+    return now_ms - PRIORITY_HEADSTART[priority]
+
+
+def priority_of_score(score: float, now_ms: int) -> Priority:
+    """The priority a job was queued with (the inverse of priority_score, to the century)."""
+    headstart = now_ms - score
+    if headstart > 1.5 * _CENTURY_MS:
+        return Priority.HIGH
+    return Priority.NORMAL if headstart > 0.5 * _CENTURY_MS else Priority.LOW
 
 # KEYS: job key, result key, queue; ARGV: serialized job, expiry (ms), job id, score.
 # Exactly what ArqRedis.enqueue_job does under WATCH, as one atomic step.
@@ -84,7 +104,8 @@ class ArqJobQueue:
                     job = serialize_job(JOB_FUNCTION, (task.task_id,), {}, None, now_ms,
                                         serializer=self.pool.job_serializer)
                     keys = [job_key_prefix + task.job_id, result_key_prefix + task.job_id, task.queue]
-                    await self._enqueue_if_absent(keys=keys, args=[job, expires_extra_ms, task.job_id, now_ms],
+                    score = priority_score(task.priority, now_ms)
+                    await self._enqueue_if_absent(keys=keys, args=[job, expires_extra_ms, task.job_id, score],
                                                   client=pipe)
                 results = await self._bounded(pipe.execute())
             created.extend(bool(r) for r in results)
@@ -124,6 +145,33 @@ class ArqJobQueue:
 
     async def depth(self, queue: str) -> int:
         return int(await self._bounded(self.pool.zcard(queue)))
+
+    async def reprioritize(self, tasks: Sequence[Task]) -> int:
+        """Move queued jobs to their task's priority (ZADD XX: a job not queued is not added)."""
+        now_ms = int(time.time() * 1000)
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for task in tasks:
+                pipe.zadd(task.queue, {task.job_id: priority_score(task.priority, now_ms)}, xx=True, ch=True)
+            changed = await self._bounded(pipe.execute())
+        return sum(int(c) for c in changed)
+
+    async def depth_by_priority(self, queue: str) -> dict[Priority, int]:
+        now_ms = int(time.time() * 1000)
+        high_end, normal_end = now_ms - 1.5 * _CENTURY_MS, now_ms - 0.5 * _CENTURY_MS
+        bounds: dict[Priority, tuple[float | str, float | str]] = {
+            Priority.HIGH: ("-inf", f"({high_end}"), Priority.NORMAL: (high_end, f"({normal_end}"),
+            Priority.LOW: (normal_end, "+inf")}
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for low, high in bounds.values():
+                pipe.zcount(queue, low, high)
+            counts = await self._bounded(pipe.execute())
+        return {p: int(n) for p, n in zip(bounds, counts, strict=True)}
+
+    async def set_paused(self, queue: str, paused: bool) -> None:
+        await self._bounded(self.pool.set(PAUSED_KEY + queue, "1") if paused else self.pool.delete(PAUSED_KEY + queue))
+
+    async def paused(self, queue: str) -> bool:
+        return bool(await self._bounded(self.pool.exists(PAUSED_KEY + queue)))
 
     async def worker_alive(self, queue: str) -> bool:
         return bool(await self._bounded(self.pool.exists(queue + health_check_key_suffix)))

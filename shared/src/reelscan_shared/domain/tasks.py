@@ -4,6 +4,7 @@
        ^                  |  \\--fail--> FAILED ----retry--+
        |                  +--cancel--> CANCELLED --retry---+
        +---------------------------------------------------+
+    any status --rerun--> PENDING (a new run: new content, new config, reprocessing)
 
 The transition table below, applied by ``Task.apply``, is the single source of
 truth; the database adapter locks the row, calls ``Task.apply`` and writes the
@@ -54,6 +55,16 @@ class Event(enum.StrEnum):
     FAIL = "fail"
     CANCEL = "cancel"
     RETRY = "retry"
+    RERUN = "rerun"  # analyse again from the start; the last results stay until the new ones replace them
+
+
+class Priority(enum.StrEnum):
+    """Where a task's job stands in its queue: every high job before normal ones, normal
+    before low (adapters/queue.py turns it into arq's score)."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
 
 
 # event -> (statuses it may be applied in, status it leads to)
@@ -65,6 +76,9 @@ TRANSITIONS: dict[Event, tuple[frozenset[TaskStatus], TaskStatus]] = {
     Event.FAIL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.FAILED),
     Event.CANCEL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.CANCELLED),
     Event.RETRY: (frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}), TaskStatus.PENDING),
+    # A running attempt loses its run: its next segment or its completion finds the
+    # task no longer RUNNING and stores nothing (handler.py).
+    Event.RERUN: (frozenset(TaskStatus), TaskStatus.PENDING),
 }
 
 
@@ -117,6 +131,7 @@ class Task:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     progress: Progress = field(default_factory=Progress)
+    priority: Priority = Priority.NORMAL
 
     @property
     def job_id(self) -> str:
@@ -136,7 +151,7 @@ class Task:
                            attempts=self.attempts + 1, error=None)
         if event is Event.REQUEUE:  # the run goes on where it got to
             return replace(self, status=target, started_at=None, completed_at=None, error=error)
-        if event is Event.RETRY:  # a new run, from the start
+        if event in (Event.RETRY, Event.RERUN):  # a new run, from the start
             return replace(self, status=target, started_at=None, completed_at=None, error=error,
                            progress=Progress(total_ms=self.progress.total_ms))
         if event is Event.COMPLETE:

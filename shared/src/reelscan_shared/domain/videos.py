@@ -1,7 +1,14 @@
-"""Videos: files found under the library roots."""
+"""Videos: content found under the library roots.
+
+A video is its content (the file's SHA-256); paths point to it. A moved or renamed
+file keeps its video; the same content at two paths is one video with two paths. A
+video none of whose paths exist any more is MISSING until a file with its content
+comes back (domain/library.py plans what a scan changes).
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
@@ -13,6 +20,11 @@ def is_video_file(path: str | PurePath) -> bool:
     return PurePath(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
+class VideoStatus(enum.StrEnum):
+    PRESENT = "present"
+    MISSING = "missing"
+
+
 @dataclass(frozen=True)
 class Video:
     video_id: str
@@ -22,3 +34,6 @@ class Video:
     discovered_at: datetime
     duration_ms: int | None = None
     mtime: float | None = None
+    status: VideoStatus = VideoStatus.PRESENT
+    missing_since: datetime | None = None
+    paths: tuple[str, ...] = ()  # every path with this content; ``path`` is the one analyses read

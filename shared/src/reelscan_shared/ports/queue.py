@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from reelscan_shared.domain.tasks import Task
+from reelscan_shared.domain.tasks import Priority, Task
 
 
 class JobQueue(Protocol):
@@ -40,6 +40,18 @@ class JobQueue(Protocol):
         ...
 
     async def depth(self, queue: str) -> int: ...
+
+    async def reprioritize(self, tasks: Sequence[Task]) -> int:
+        """Give the tasks' queued jobs their task's priority; how many jobs moved."""
+        ...
+
+    async def depth_by_priority(self, queue: str) -> dict[Priority, int]: ...
+
+    async def set_paused(self, queue: str, paused: bool) -> None:
+        """Pause (workers take no new job from it) or resume a queue."""
+        ...
+
+    async def paused(self, queue: str) -> bool: ...
 
     async def worker_alive(self, queue: str) -> bool: ...
 

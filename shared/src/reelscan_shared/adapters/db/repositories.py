@@ -12,29 +12,37 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reelscan_shared.adapters.db import labels as stored_labels
 from reelscan_shared.adapters.db import task_listing
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.tables import ARTIFACT_COLUMNS, artifacts, task_segments, tasks, videos
+from reelscan_shared.adapters.db.locks import LIBRARY_LOCK
+from reelscan_shared.adapters.db.tables import (
+    ARTIFACT_COLUMNS,
+    artifacts,
+    task_segments,
+    tasks,
+    video_paths,
+    videos,
+)
 from reelscan_shared.analyses import ANALYSES
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.segments import Segment
-from reelscan_shared.domain.tasks import Event, Progress, Task, TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video
+from reelscan_shared.domain.tasks import Event, Priority, Progress, Task, TaskStatus, TaskType
+from reelscan_shared.domain.videos import Video, VideoStatus
 from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, TaskPage, TaskQuery
 
 
-def _video(row: RowMapping) -> Video:
+def _video(row: RowMapping, paths: Sequence[str] = ()) -> Video:
     return Video(
         video_id=row["video_id"], path=row["path"], file_hash=row["file_hash"],
         size_bytes=row["size_bytes"], duration_ms=row["duration_ms"], mtime=row["mtime"],
-        discovered_at=row["discovered_at"],
+        discovered_at=row["discovered_at"], status=VideoStatus(row["status"]), missing_since=row["missing_since"],
+        paths=tuple(paths),
     )
 
 
@@ -45,6 +53,7 @@ def _task(row: RowMapping) -> Task:
         attempts=row["attempts"], error=row["error"], created_at=row["created_at"],
         started_at=row["started_at"], completed_at=row["completed_at"],
         progress=Progress(done_ms=row["done_ms"], total_ms=row["total_ms"], spent_ms=row["spent_ms"]),
+        priority=Priority(row["priority"]),
     )
 
 
@@ -64,12 +73,13 @@ def _segment(row: RowMapping) -> Segment:
                    elapsed_ms=row["elapsed_ms"], items=row["items"])
 
 
-def _task_row(task: Task) -> dict[str, Any]:
+def task_row(task: Task) -> dict[str, Any]:
     return {
         "task_id": task.task_id, "video_id": task.video_id, "task_type": task.task_type.value,
         "status": task.status.value, "queue": task.queue, "config": task.config,
         "attempts": task.attempts, "error": task.error, "created_at": task.created_at,
         "started_at": task.started_at, "completed_at": task.completed_at, **_progress_values(task.progress),
+        "priority": task.priority.value,
     }
 
 
@@ -98,7 +108,7 @@ def _artifact_row(a: ArtifactEnvelope) -> dict[str, Any]:
     }
 
 
-async def _apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: datetime,
+async def apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: datetime,
                         error: str | None = None) -> Task | None:
     """Lock the row, let the domain compute the new state, write it back.
 
@@ -115,7 +125,7 @@ async def _apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: 
     await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(
         status=updated.status.value, attempts=updated.attempts, error=updated.error,
         started_at=updated.started_at, completed_at=updated.completed_at, **_progress_values(updated.progress)))
-    if updated.status.is_terminal or event is Event.RETRY:
+    if updated.status.is_terminal or event in (Event.RETRY, Event.RERUN):
         # The run is over (its artifacts, if any, are written in this transaction) or starts
         # again: its segments are of no more use.
         await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
@@ -129,41 +139,47 @@ class SqlVideoRepository:
     async def get(self, video_id: str) -> Video | None:
         async with self._db.reads.connect() as conn:
             row = (await conn.execute(select(videos).where(videos.c.video_id == video_id))).mappings().first()
-        return _video(row) if row else None
+            paths = (await conn.execute(select(video_paths.c.path).where(video_paths.c.video_id == video_id)
+                                        .order_by(video_paths.c.path))).scalars().all()
+        return _video(row, paths) if row else None
 
-    async def list(self, limit: int, offset: int) -> tuple[list[Video], int]:
+    async def list(self, limit: int, offset: int, include_missing: bool = False) -> tuple[list[Video], int]:
+        where = [] if include_missing else [videos.c.status == VideoStatus.PRESENT.value]
         async with self._db.reads.connect() as conn:
-            total = (await conn.execute(select(func.count()).select_from(videos))).scalar_one()
+            total = (await conn.execute(select(func.count()).select_from(videos).where(*where))).scalar_one()
             rows = (await conn.execute(
-                select(videos).order_by(videos.c.discovered_at.desc(), videos.c.video_id).limit(limit).offset(offset)
+                select(videos).where(*where).order_by(videos.c.discovered_at.desc(), videos.c.video_id)
+                .limit(limit).offset(offset)
             )).mappings().all()
         return [_video(r) for r in rows], total
-
-    async def known_paths(self) -> set[str]:
-        async with self._db.reads.connect() as conn:
-            return set((await conn.execute(select(videos.c.path))).scalars().all())
 
     async def add_with_tasks(self, video: Video, new_tasks: Sequence[Task]) -> bool:
         return bool(await self.add_many_with_tasks([(video, new_tasks)]))
 
     async def add_many_with_tasks(self, entries: Sequence[tuple[Video, Sequence[Task]]]) -> set[str]:
-        """One transaction, two multi-row INSERTs; returns the ids of the videos inserted
-        (a path already present, from another scanner or an earlier scan, is skipped)."""
+        """One transaction; returns the ids of the videos inserted (a path the library
+        knows already is skipped). Discovery goes through SqlLibrary, which also knows
+        content; this registers videos as given (tests, tools)."""
         if not entries:
             return set()
-        rows = [{
-            "video_id": v.video_id, "path": v.path, "file_hash": v.file_hash, "size_bytes": v.size_bytes,
-            "duration_ms": v.duration_ms, "mtime": v.mtime, "discovered_at": v.discovered_at,
-        } for v, _ in entries]
         async with self._db.engine.begin() as conn:
-            inserted = set((await conn.execute(
-                pg_insert(videos).values(rows).on_conflict_do_nothing(index_elements=["path"])
-                .returning(videos.c.video_id)
-            )).scalars().all())
-            task_rows = [_task_row(t) for v, ts in entries if v.video_id in inserted for t in ts]
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIBRARY_LOCK})
+            taken = set((await conn.execute(select(video_paths.c.path).where(
+                video_paths.c.path.in_([v.path for v, _ in entries])))).scalars().all())
+            fresh = [(v, ts) for v, ts in entries if v.path not in taken]
+            if not fresh:
+                return set()
+            await conn.execute(insert(videos), [{
+                "video_id": v.video_id, "path": v.path, "file_hash": v.file_hash, "size_bytes": v.size_bytes,
+                "duration_ms": v.duration_ms, "mtime": v.mtime, "discovered_at": v.discovered_at,
+            } for v, _ in fresh])
+            await conn.execute(insert(video_paths), [{
+                "path": v.path, "video_id": v.video_id, "size_bytes": v.size_bytes, "mtime": v.mtime or 0.0,
+                "added_at": v.discovered_at} for v, _ in fresh])
+            task_rows = [task_row(t) for _, ts in fresh for t in ts]
             if task_rows:
                 await conn.execute(insert(tasks), task_rows)
-        return inserted
+        return {v.video_id for v, _ in fresh}
 
 
 class SqlTaskRepository:
@@ -173,12 +189,19 @@ class SqlTaskRepository:
     async def add(self, task: Task) -> None:
         """A new task of a video already registered."""
         async with self._db.engine.begin() as conn:
-            await conn.execute(insert(tasks), [_task_row(task)])
+            await conn.execute(insert(tasks), [task_row(task)])
 
     async def get(self, task_id: str) -> Task | None:
         async with self._db.reads.connect() as conn:
             row = (await conn.execute(select(tasks).where(tasks.c.task_id == task_id))).mappings().first()
         return _task(row) if row else None
+
+    async def get_many(self, task_ids: Sequence[str]) -> list[Task]:
+        if not task_ids:
+            return []
+        stmt = select(tasks).where(tasks.c.task_id.in_(task_ids)).order_by(tasks.c.created_at, tasks.c.task_id)
+        async with self._db.engine.connect() as conn:  # the primary: callers just changed these rows
+            return [_task(r) for r in (await conn.execute(stmt)).mappings().all()]
 
     async def query(self, q: TaskQuery) -> TaskPage:
         async with self._db.reads.connect() as conn:
@@ -188,11 +211,11 @@ class SqlTaskRepository:
 
     async def apply(self, task_id: str, event: Event, now: datetime, error: str | None = None) -> Task | None:
         async with self._db.engine.begin() as conn:
-            return await _apply_locked(conn, task_id, event, now, error)
+            return await apply_locked(conn, task_id, event, now, error)
 
     async def start(self, task_id: str, now: datetime) -> tuple[Task, str] | None:
         async with self._db.engine.begin() as conn:
-            started = await _apply_locked(conn, task_id, Event.START, now)
+            started = await apply_locked(conn, task_id, Event.START, now)
             if started is None:
                 return None
             # The foreign key guarantees the row (a deleted video takes its tasks with it).
@@ -205,7 +228,7 @@ class SqlTaskRepository:
         async with self._db.engine.begin() as conn:
             # The row lock taken by the transition is held until commit, so a concurrent
             # cancel either happens before (and we write nothing) or after (and finds COMPLETED).
-            completed = await _apply_locked(conn, task_id, Event.COMPLETE, now)
+            completed = await apply_locked(conn, task_id, Event.COMPLETE, now)
             if completed is None:
                 return False
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))

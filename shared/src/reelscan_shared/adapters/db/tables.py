@@ -34,13 +34,32 @@ videos = Table(
     "videos",
     metadata,
     Column("video_id", UUID(as_uuid=False), primary_key=True),
-    Column("path", Text, nullable=False, unique=True),
+    # The path analyses read: one of video_paths' while PRESENT, the last one while MISSING.
+    Column("path", Text, nullable=False),
     Column("file_hash", String(64), nullable=False),
     Column("size_bytes", BigInteger, nullable=False),
     Column("duration_ms", BigInteger, nullable=True),
     Column("mtime", Float, nullable=True),
     Column("discovered_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, server_default="present"),  # domain.videos.VideoStatus
+    Column("missing_since", DateTime(timezone=True), nullable=True),
+    CheckConstraint("(status = 'missing') = (missing_since IS NOT NULL)", name="missing_iff_since"),
     Index("ix_videos_discovered_at", "discovered_at"),
+    Index("ix_videos_file_hash", "file_hash"),  # content identity: a scan looks files up by hash
+    Index("ix_videos_path", "path"),
+)
+
+# Where each video's content is in the library: every file path, with the size and
+# mtime it had when last read through (a scan re-hashes a path only when they change).
+video_paths = Table(
+    "video_paths",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("video_id", UUID(as_uuid=False), ForeignKey("videos.video_id", ondelete="CASCADE"), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("mtime", Float, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Index("ix_video_paths_video_id", "video_id"),
 )
 
 tasks = Table(
@@ -61,6 +80,7 @@ tasks = Table(
     Column("done_ms", BigInteger, nullable=False, server_default="0"),
     Column("total_ms", BigInteger, nullable=True),
     Column("spent_ms", BigInteger, nullable=False, server_default="0"),
+    Column("priority", String(8), nullable=False, server_default="normal"),  # domain.tasks.Priority
     UniqueConstraint("video_id", "task_type"),  # its index also serves ?video_id=
     # What Task.apply guarantees, kept by the database too: the task list relies on it
     # to know which tasks have a start or end time (task_listing.py).
