@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from reelscan_api import bootstrap
 from reelscan_api.health import HealthMonitor
+from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
 from reelscan_shared.domain.errors import InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
@@ -41,6 +42,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PathNotAllowed)
     async def _outside_library(_: Request, exc: PathNotAllowed) -> JSONResponse:
         return _error(403, str(exc))
+
+    @app.exception_handler(InvalidConfig)
+    async def _bad_config(_: Request, exc: InvalidConfig) -> JSONResponse:
+        return _error(422, str(exc))
 
     @app.exception_handler(QueueUnavailable)
     async def _queue_down(_: Request, exc: QueueUnavailable) -> JSONResponse:

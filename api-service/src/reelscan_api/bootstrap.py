@@ -10,6 +10,7 @@ from arq.connections import ArqRedis
 
 from reelscan_api.discovery import Discovery
 from reelscan_api.frames import FrameGrabber
+from reelscan_api.reprocess import Reprocessing
 from reelscan_api.settings import ApiSettings
 from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
@@ -38,9 +39,11 @@ class Container:
     discovery: Discovery
     task_totals: TaskTotals
     task_actions: TaskActions
+    reprocessing: Reprocessing
     ml_http: httpx.AsyncClient
 
     async def close(self) -> None:
+        await self.reprocessing.close()
         await self.ml_http.aclose()
         await self.queue.close()
         await self.db.dispose()
@@ -64,5 +67,6 @@ def build(settings: ApiSettings) -> Container:
         frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers),
         redis=pool, discovery=discovery, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
+        reprocessing=Reprocessing(videos, tasks, queue, settings.analysis_config, on_change=totals.invalidate),
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

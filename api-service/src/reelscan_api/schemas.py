@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.tasks import Progress, Task, TaskStatus, TaskType
+from reelscan_shared.domain.tasks import Priority, Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, VideoStatus
 
 
@@ -44,6 +44,8 @@ class TaskOut(BaseModel):
     completed_at: datetime | None
     running_time_ms: int | None
     progress: ProgressOut
+    priority: Priority = Field(description="Its job's place in the queue: every high before normal, normal before low")
+    model_profile: str | None = Field(description="The model its last completed run used")
 
     @classmethod
     def of(cls, t: Task) -> TaskOut:
@@ -53,7 +55,7 @@ class TaskOut(BaseModel):
         return cls(task_id=t.task_id, video_id=t.video_id, task_type=t.task_type, status=t.status, queue=t.queue,
                    job_id=t.job_id, attempts=t.attempts, error=t.error, config=t.config, created_at=t.created_at,
                    started_at=t.started_at, completed_at=t.completed_at, running_time_ms=running,
-                   progress=ProgressOut.of(t.progress))
+                   progress=ProgressOut.of(t.progress), priority=t.priority, model_profile=t.model_profile)
 
 
 class TaskListOut(BaseModel):

@@ -115,7 +115,8 @@ class TaskRunner:
             envelopes = run.artifacts(segments)
         except InvalidPayload as exc:
             return await self._fail(task, f"invalid result: {exc}")
-        if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow()):
+        profile = segments[0].provenance.model_profile if segments else None
+        if not await self.deps.tasks.complete_with_artifacts(task.task_id, envelopes, utcnow(), profile):
             return JobOutcome(Outcome.DISCARDED, task.task_type)  # cancelled meanwhile: nothing written
         return JobOutcome(Outcome.COMPLETED, task.task_type, artifacts=len(envelopes))
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from arq import Worker
 from arq.worker import func
 from prometheus_client import start_http_server
 
-from reelscan_shared.adapters.queue import JOB_FUNCTION, PAUSED_KEY, redis_settings
+from reelscan_shared.adapters.queue import JOB_FUNCTION, PAUSED_KEY, redis_settings, worker_key
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.settings import masked
 from reelscan_worker import bootstrap
 from reelscan_worker.gpu_mode import queue_for
 from reelscan_worker.handler import run_task
+from reelscan_worker.lease import WORKER_ID
 from reelscan_worker.reconciler import Reconciler
 from reelscan_worker.settings import JOB_CEILING_S, WorkerSettings
 
@@ -36,14 +38,35 @@ async def _reconcile_forever(reconciler: Reconciler, interval_s: float, running_
 class PausableWorker(Worker):
     """arq's Worker that takes no new job while its queue is paused (POST /queues/{name}/pause).
 
-    Jobs already running finish; jobs waiting stay queued, in their order. The check is
-    one EXISTS, made only when there are jobs to take, so an idle worker costs nothing.
+    Jobs already running finish; jobs waiting stay queued, in their order. The flag is
+    read only when there are jobs to take, at most every PAUSE_CHECK_S.
     """
 
+    PAUSE_CHECK_S = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paused = False
+        self._paused_checked = -1e9
+
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        if job_ids and await self.pool.exists(PAUSED_KEY + self.queue_name):
+        if job_ids and time.monotonic() - self._paused_checked >= self.PAUSE_CHECK_S:
+            self._paused = bool(await self.pool.exists(PAUSED_KEY + self.queue_name))
+            self._paused_checked = time.monotonic()
+        if job_ids and self._paused:
             return
         await super().start_jobs(job_ids)
+
+
+async def _announce_forever(redis: Any, queue_name: str, interval_s: float) -> None:
+    """This worker's presence key, for GET /queues' worker count (expires if it dies)."""
+    key = worker_key(queue_name, WORKER_ID)
+    while True:
+        try:
+            await redis.set(key, "1", ex=max(3, int(3 * interval_s)))
+        except Exception as exc:  # noqa: BLE001 - Valkey down: the key lapses, the count says so
+            log.warning("worker_announce_failed", error=str(exc))
+        await asyncio.sleep(interval_s)
 
 
 def build_worker(settings: WorkerSettings, queue_name: str | None = None, **overrides: Any) -> Worker:
@@ -58,6 +81,7 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
             # Lost jobs and expired leases are checked every lease period, so a SIGKILLed
             # worker's task runs again within about two lease TTLs, not RECONCILE_INTERVAL.
             asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
+            asyncio.create_task(_announce_forever(ctx["redis"], queue_name, settings.health_check_interval_s)),
         ]
         if settings.metrics_port:
             # The worker has no REST API: a metrics-only listener for Prometheus. A busy

@@ -48,6 +48,11 @@ ENQUEUE_BATCH = 500
 _CENTURY_MS = 100 * 365 * 24 * 3600 * 1000  # far more than any job waits; scores stay exact doubles
 PRIORITY_HEADSTART = {Priority.HIGH: 2 * _CENTURY_MS, Priority.NORMAL: _CENTURY_MS, Priority.LOW: 0}
 PAUSED_KEY = "reelscan:paused:"  # + queue name: present while the queue is paused
+WORKER_KEY = "reelscan:worker:"  # + queue name + ":" + worker id: refreshed while the worker lives
+
+
+def worker_key(queue: str, worker_id: str) -> str:
+    return f"{WORKER_KEY}{queue}:{worker_id}"
 
 
 def priority_score(priority: Priority, now_ms: int) -> int:
@@ -166,6 +171,13 @@ class ArqJobQueue:
                 pipe.zcount(queue, low, high)
             counts = await self._bounded(pipe.execute())
         return {p: int(n) for p, n in zip(bounds, counts, strict=True)}
+
+    async def workers(self, queue: str) -> int:
+        """Live workers of the queue (each refreshes its own key; a dead one's expires)."""
+        async def count() -> int:
+            return len([k async for k in self.pool.scan_iter(match=worker_key(queue, "*"), count=100)])
+
+        return await self._bounded(count())
 
     async def set_paused(self, queue: str, paused: bool) -> None:
         await self._bounded(self.pool.set(PAUSED_KEY + queue, "1") if paused else self.pool.delete(PAUSED_KEY + queue))

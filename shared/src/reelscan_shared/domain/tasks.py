@@ -132,6 +132,7 @@ class Task:
     completed_at: datetime | None = None
     progress: Progress = field(default_factory=Progress)
     priority: Priority = Priority.NORMAL
+    model_profile: str | None = None  # the model of its last completed run
 
     @property
     def job_id(self) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.segments import Segment
-from reelscan_shared.domain.tasks import Event, Task, TaskStatus, TaskType
+from reelscan_shared.domain.tasks import Event, Priority, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video
 
 TaskSort = Literal["created_at", "started_at", "running_time"]
@@ -97,10 +97,11 @@ class TaskRepository(Protocol):
         ...
 
     async def complete_with_artifacts(
-        self, task_id: str, artifacts: Sequence[ArtifactEnvelope], now: datetime
+        self, task_id: str, artifacts: Sequence[ArtifactEnvelope], now: datetime, model_profile: str | None = None
     ) -> bool:
-        """In one transaction: replace the task's artifacts, drop its run's segments and
-        mark it COMPLETED. False (and nothing written) if the task is no longer RUNNING."""
+        """In one transaction: replace the task's artifacts (the previous run's are readable
+        until then), drop its run's segments, record the run's model profile and mark it
+        COMPLETED. False (and nothing written) if the task is no longer RUNNING."""
         ...
 
     async def segments(self, task_id: str) -> list[Segment]:
@@ -116,6 +117,20 @@ class TaskRepository(Protocol):
         """Drop the run's segments and progress: the next segment is the first."""
         ...
 
+    async def rerun(self, task_id: str, now: datetime, reason: str, priority: Priority,
+                    config: dict[str, Any] | None = None) -> Task | None:
+        """RERUN (as ``apply``) with a new priority and, if given, a new config, in one
+        transaction; None if there is no such task."""
+        ...
+
+    async def rerun_where(self, f: RerunFilter, reason: str, priority: Priority) -> list[str]:
+        """RERUN every task the filter selects (of present videos), in one statement; their ids."""
+        ...
+
+    async def prioritize_video(self, video_id: str, priority: Priority) -> list[Task]:
+        """Give the video's PENDING tasks this priority; those tasks."""
+        ...
+
     async def type_status_counts(self) -> dict[tuple[str, str], int]:
         """Tasks per (task type, status) over the whole library: one GROUP BY."""
         ...
@@ -123,6 +138,18 @@ class TaskRepository(Protocol):
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]: ...
 
     async def artifact_count(self, task_id: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class RerunFilter:
+    """Which finished tasks POST /reprocess runs again (all given conditions hold)."""
+
+    task_types: frozenset[TaskType]
+    statuses: frozenset[TaskStatus] = frozenset({TaskStatus.COMPLETED})
+    # Per analysis, the current model: a task whose last run used another (or is not
+    # known) is outdated. None: any model.
+    model_profile_not: Mapping[TaskType, str] | None = None
+    discovered_before: datetime | None = None  # only videos discovered before this
 
 
 class ArtifactRepository(Protocol):

@@ -3,7 +3,8 @@
 A video becomes its content: `video_paths` holds every file path with that content
 (filled here from `videos.path`), so `videos.path` is no longer unique (a missing
 video keeps its last path, which a new file may take). Videos are `present` or
-`missing` (since when); tasks carry a priority, which orders their jobs in the queue.
+`missing` (since when); tasks carry a priority, which orders their jobs in the queue,
+and the model profile their last completed run used (filled from their artifacts).
 
 Constant defaults and a new table: no rewrite of `videos` or `tasks`.
 
@@ -41,9 +42,16 @@ def upgrade() -> None:
     op.execute("INSERT INTO video_paths (path, video_id, size_bytes, mtime, added_at) "
                "SELECT path, video_id, size_bytes, coalesce(mtime, 0), discovered_at FROM videos")
     op.add_column('tasks', sa.Column('priority', sa.String(length=8), server_default='normal', nullable=False))
+    op.add_column('tasks', sa.Column('model_profile', sa.String(length=128), nullable=True))
+    # What the completed runs used, as their artifacts say (runs that found nothing stay
+    # unknown: POST /reprocess with model_profile_not counts unknown as outdated).
+    op.execute("UPDATE tasks t SET model_profile = a.model_profile FROM "
+               "(SELECT DISTINCT ON (task_id) task_id, model_profile FROM artifacts ORDER BY task_id, created_at DESC) a "
+               "WHERE a.task_id = t.task_id AND t.status = 'completed'")
 
 
 def downgrade() -> None:
+    op.drop_column('tasks', 'model_profile')
     op.drop_column('tasks', 'priority')
     op.drop_table('video_paths')
     op.drop_index('ix_videos_file_hash', table_name='videos')

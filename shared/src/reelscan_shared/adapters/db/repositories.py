@@ -12,9 +12,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from reelscan_shared.adapters.db import labels as stored_labels
 from reelscan_shared.adapters.db import task_listing
@@ -34,7 +35,7 @@ from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Priority, Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, VideoStatus
-from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, TaskPage, TaskQuery
+from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, RerunFilter, TaskPage, TaskQuery
 
 
 def _video(row: RowMapping, paths: Sequence[str] = ()) -> Video:
@@ -53,7 +54,7 @@ def _task(row: RowMapping) -> Task:
         attempts=row["attempts"], error=row["error"], created_at=row["created_at"],
         started_at=row["started_at"], completed_at=row["completed_at"],
         progress=Progress(done_ms=row["done_ms"], total_ms=row["total_ms"], spent_ms=row["spent_ms"]),
-        priority=Priority(row["priority"]),
+        priority=Priority(row["priority"]), model_profile=row["model_profile"],
     )
 
 
@@ -79,7 +80,7 @@ def task_row(task: Task) -> dict[str, Any]:
         "status": task.status.value, "queue": task.queue, "config": task.config,
         "attempts": task.attempts, "error": task.error, "created_at": task.created_at,
         "started_at": task.started_at, "completed_at": task.completed_at, **_progress_values(task.progress),
-        "priority": task.priority.value,
+        "priority": task.priority.value, "model_profile": task.model_profile,
     }
 
 
@@ -223,7 +224,7 @@ class SqlTaskRepository:
         return started, path
 
     async def complete_with_artifacts(
-        self, task_id: str, new_artifacts: Sequence[ArtifactEnvelope], now: datetime
+        self, task_id: str, new_artifacts: Sequence[ArtifactEnvelope], now: datetime, model_profile: str | None = None
     ) -> bool:
         async with self._db.engine.begin() as conn:
             # The row lock taken by the transition is held until commit, so a concurrent
@@ -231,6 +232,10 @@ class SqlTaskRepository:
             completed = await apply_locked(conn, task_id, Event.COMPLETE, now)
             if completed is None:
                 return False
+            if model_profile is not None:
+                await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(model_profile=model_profile))
+            # The previous run's results (a re-run, a new version of the video) are superseded
+            # only now: until this commit, readers see them.
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
@@ -264,6 +269,44 @@ class SqlTaskRepository:
         async with self._db.engine.begin() as conn:
             await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
             await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(done_ms=0, spent_ms=0))
+
+    async def rerun(self, task_id: str, now: datetime, reason: str, priority: Priority,
+                    config: dict[str, Any] | None = None) -> Task | None:
+        async with self._db.engine.begin() as conn:
+            rerun = await apply_locked(conn, task_id, Event.RERUN, now, error=reason)
+            if rerun is None:
+                return None
+            rerun = replace(rerun, priority=priority, config=config if config is not None else rerun.config)
+            await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(
+                priority=priority.value, config=rerun.config))
+        return rerun
+
+    async def rerun_where(self, f: RerunFilter, reason: str, priority: Priority) -> list[str]:
+        # What Task.apply(RERUN) does to a row, as one statement over many rows (a model
+        # upgrade re-runs tens of thousands); test_reprocess checks the two agree.
+        conditions: list[ColumnElement[bool]] = [tasks.c.task_type.in_([t.value for t in f.task_types]),
+                      tasks.c.status.in_([s.value for s in f.statuses]),
+                      tasks.c.video_id.in_(select(videos.c.video_id).where(
+                          videos.c.status == VideoStatus.PRESENT.value,
+                          *([videos.c.discovered_at < f.discovered_before] if f.discovered_before else [])))]
+        if f.model_profile_not is not None:
+            conditions.append(or_(*[and_(tasks.c.task_type == t.value,
+                                         tasks.c.model_profile.is_distinct_from(profile))
+                                    for t, profile in f.model_profile_not.items()]))
+        async with self._db.engine.begin() as conn:
+            ids = list((await conn.execute(update(tasks).where(*conditions).values(
+                status=TaskStatus.PENDING.value, started_at=None, completed_at=None, error=reason,
+                done_ms=0, spent_ms=0, priority=priority.value).returning(tasks.c.task_id))).scalars().all())
+            if ids:
+                await conn.execute(delete(task_segments).where(task_segments.c.task_id.in_(ids)))
+        return ids
+
+    async def prioritize_video(self, video_id: str, priority: Priority) -> list[Task]:
+        async with self._db.engine.begin() as conn:
+            rows = (await conn.execute(update(tasks).where(
+                tasks.c.video_id == video_id, tasks.c.status == TaskStatus.PENDING.value
+            ).values(priority=priority.value).returning(tasks))).mappings().all()
+        return [_task(r) for r in rows]
 
     async def type_status_counts(self) -> dict[tuple[str, str], int]:
         """Tasks per (task type, status): the numbers behind the ``reelscan_tasks`` gauge."""

@@ -81,6 +81,9 @@ tasks = Table(
     Column("total_ms", BigInteger, nullable=True),
     Column("spent_ms", BigInteger, nullable=False, server_default="0"),
     Column("priority", String(8), nullable=False, server_default="normal"),  # domain.tasks.Priority
+    # The model its last completed run used (the ML service's model_profile): what
+    # POST /reprocess compares after a model upgrade, even for runs that found nothing.
+    Column("model_profile", String(128), nullable=True),
     UniqueConstraint("video_id", "task_type"),  # its index also serves ?video_id=
     # What Task.apply guarantees, kept by the database too: the task list relies on it
     # to know which tasks have a start or end time (task_listing.py).
