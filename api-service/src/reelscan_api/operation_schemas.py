@@ -3,6 +3,7 @@ and queue control (shown at /docs)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ class ReprocessVideoIn(_Strict):
 
 
 class CreateTaskIn(_Strict):
-    video_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    video_id: uuid.UUID
     task_type: TaskType
     config: dict[str, Any] = Field(default_factory=dict, description="Config fields over the defaults "
                                                                      "(ANALYSIS_CONFIG's, then the model's)")

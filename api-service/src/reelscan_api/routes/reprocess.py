@@ -52,7 +52,7 @@ async def prioritize_video(video_id: uuid.UUID, priority: Priority = Body(Priori
 async def create_task(body: CreateTaskIn, c: Container = Depends(container)) -> RerunOut:
     """One analysis of a video with this config: its finished task of that analysis runs
     again with it (409 while that task is pending or running)."""
-    rerun = await c.reprocessing.task(body.video_id.lower(), body.task_type, body.config, body.priority)
+    rerun = await c.reprocessing.task(str(body.video_id), body.task_type, body.config, body.priority)
     return RerunOut(tasks=[TaskOut.of(t) for t in rerun.tasks], enqueued=rerun.enqueued)
 
 
