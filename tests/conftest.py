@@ -48,7 +48,7 @@ async def db(migrated_url: str) -> AsyncIterator:
 
     database = Database(migrated_url)
     async with database.engine.begin() as conn:
-        await conn.execute(text("TRUNCATE videos, tasks, artifacts CASCADE"))
+        await conn.execute(text("TRUNCATE videos, tasks, artifacts, webhooks, events CASCADE"))
     yield database
     await database.dispose()
 

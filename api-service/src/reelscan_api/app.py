@@ -18,7 +18,7 @@ from reelscan_api.health import HealthMonitor
 from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
-from reelscan_shared.domain.errors import InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
+from reelscan_shared.domain.errors import AlreadyExists, InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.request_context import RequestContextMiddleware
 from reelscan_shared.settings import masked
@@ -36,7 +36,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(404, str(exc))
 
     @app.exception_handler(InvalidTransition)
-    async def _conflict(_: Request, exc: InvalidTransition) -> JSONResponse:
+    @app.exception_handler(AlreadyExists)
+    async def _conflict(_: Request, exc: Exception) -> JSONResponse:
         return _error(409, str(exc))
 
     @app.exception_handler(PathNotAllowed)
@@ -45,7 +46,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidConfig)
     async def _bad_config(_: Request, exc: InvalidConfig) -> JSONResponse:
-        return _error(422, str(exc))
+        return JSONResponse({"detail": exc.errors}, status_code=422)
 
     @app.exception_handler(QueueUnavailable)
     async def _queue_down(_: Request, exc: QueueUnavailable) -> JSONResponse:
@@ -71,6 +72,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.state.container = container
         app.state.health = HealthMonitor(container)
         background: list[asyncio.Task[None]] = []
+        background.append(asyncio.create_task(_sync_webhooks(container)))
         if settings.discovery_interval > 0:
             # One scan right away, then every DISCOVERY_INTERVAL seconds.
             background.append(asyncio.create_task(_scan_then_loop(container, settings.discovery_interval)))
@@ -105,6 +107,18 @@ async def claim_scan_round(redis: Redis, interval: float) -> bool:
         return bool(await redis.set(SCAN_ROUND_KEY, str(os.getpid()), nx=True, px=max(1, int(interval * 900))))
     except (RedisError, OSError):
         return True
+
+
+async def _sync_webhooks(container: bootstrap.Container) -> None:
+    """WEBHOOK_URLS into the subscriptions table, once the database answers."""
+    for delay in (0, 1, 2, 5, 10, 30):
+        await asyncio.sleep(delay)
+        try:
+            await container.outbox.sync_env_webhooks(container.settings.webhook_url_list)
+            return
+        except Exception:  # noqa: BLE001 - the database is still starting
+            log.warning("webhook_sync_failed", retry_in_s=delay)
+    log.error("webhook_sync_gave_up")
 
 
 async def _scan_then_loop(container: bootstrap.Container, interval: float) -> None:

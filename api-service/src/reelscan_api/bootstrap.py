@@ -16,6 +16,7 @@ from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.db.library import SqlLibrary
+from reelscan_shared.adapters.db.outbox import SqlOutbox
 from reelscan_shared.adapters.db.search import SqlSearch
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.ports.queue import JobQueue
@@ -40,6 +41,7 @@ class Container:
     task_totals: TaskTotals
     task_actions: TaskActions
     reprocessing: Reprocessing
+    outbox: SqlOutbox
     ml_http: httpx.AsyncClient
 
     async def close(self) -> None:
@@ -68,5 +70,6 @@ def build(settings: ApiSettings) -> Container:
         redis=pool, discovery=discovery, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         reprocessing=Reprocessing(videos, tasks, queue, settings.analysis_config, on_change=totals.invalidate),
+        outbox=SqlOutbox(db),
         ml_http=httpx.AsyncClient(base_url=settings.ml_service_url, timeout=timeout),
     )

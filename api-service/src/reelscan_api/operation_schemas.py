@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from reelscan_api.schemas import TaskOut
 from reelscan_shared.domain.tasks import Priority, TaskType
 
 Overrides = dict[TaskType, dict[str, Any]]
+# PostgreSQL text cannot hold NUL: refused here (422), not by the database (503).
+Profile = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
 FinishedStatus = Literal["completed", "failed", "cancelled"]
 
 
@@ -41,7 +43,7 @@ def _completed() -> list[FinishedStatus]:
 
 class ReprocessLibraryIn(_Strict):
     analyses: list[TaskType] = Field(default_factory=lambda: list(TaskType), min_length=1)
-    model_profile_not: Literal["current"] | dict[TaskType, str] | None = Field(
+    model_profile_not: Literal["current"] | dict[TaskType, Profile] | None = Field(
         None, description='"current": tasks whose last run used another model than the ML service runs now (or an '
                           "unknown one); or per analysis, the profile to compare with")
     discovered_before: AwareDatetime | None = Field(None, description="Only videos discovered before this moment")

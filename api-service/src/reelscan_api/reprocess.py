@@ -30,16 +30,24 @@ REPROCESS_REASON = "reprocess requested"
 
 
 class InvalidConfig(ValueError):
-    """A config override does not fit its analysis's config model; names the field."""
+    """A config override does not fit its analysis's config model. ``errors`` are in
+    FastAPI's validation format, located in the request body, so a 422 reads the same
+    whichever check refused it."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
+        self.errors = errors
 
 
-def validated_config(task_type: TaskType, base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override`` on top, checked against the analysis's config model."""
+def validated_config(task_type: TaskType, base: Mapping[str, Any], override: Mapping[str, Any],
+                     where: tuple[str, ...]) -> dict[str, Any]:
+    """``base`` with ``override`` on top, checked against the analysis's config model;
+    ``where`` is the override's place in the request body."""
     try:
         model = ANALYSES[task_type].config_model.model_validate({**base, **override})
     except ValidationError as exc:
-        raise InvalidConfig("; ".join(f"config.{task_type.value}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                                      for e in exc.errors())) from exc
+        raise InvalidConfig([{"loc": ["body", *where, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                             for e in exc.errors()]) from exc
     return model.model_dump(mode="json")
 
 
@@ -74,7 +82,8 @@ class Reprocessing:
         await self._present(video_id)
         current = (await self.tasks.query(TaskQuery(video_id=video_id, limit=100, with_total=False))).items
         chosen = [t for t in current if analyses is None or t.task_type in analyses]
-        configs = {t.task_id: validated_config(t.task_type, t.config, overrides.get(t.task_type, {})) for t in chosen}
+        configs = {t.task_id: validated_config(t.task_type, t.config, overrides.get(t.task_type, {}),
+                                               ("config", t.task_type.value)) for t in chosen}
         now = utcnow()
         rerun = [r for t in chosen
                  if (r := await self.tasks.rerun(t.task_id, now, REPROCESS_REASON, priority, configs[t.task_id]))]
@@ -86,7 +95,7 @@ class Reprocessing:
         the video's task of that analysis runs again, or is created. 409 while it is
         pending or running (cancel it first)."""
         await self._present(video_id)
-        full = validated_config(task_type, default_config(task_type, self.analysis_config), config)
+        full = validated_config(task_type, default_config(task_type, self.analysis_config), config, ("config",))
         existing = (await self.tasks.query(TaskQuery(video_id=video_id, task_type=task_type, limit=1,
                                                      with_total=False))).items
         if existing and not existing[0].status.is_terminal:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from reelscan_shared.analyses import parse_overrides
 from reelscan_shared.domain.tasks import TaskType
@@ -45,8 +46,23 @@ class ApiSettings(StoreSettings):
                                   description="Memory for recently served frames (GET /videos/{id}/frame)")
     frame_workers: int = Field(2, alias="FRAME_WORKERS", ge=1,
                                description="Frames decoded at once; more requests wait their turn")
+    webhook_urls: str = Field("", alias="WEBHOOK_URLS",
+                              description="Comma-separated http(s) URLs receiving every event (needs WEBHOOK_SECRET)")
     api_token: str | None = Field(None, alias="API_TOKEN")
     api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
+
+    @property
+    def webhook_url_list(self) -> list[str]:
+        return [u.strip() for u in self.webhook_urls.split(",") if u.strip()]
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> ApiSettings:
+        for url in self.webhook_url_list:
+            if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+                raise ValueError(f"WEBHOOK_URLS: {url!r} is not an http(s) URL")
+        if self.webhook_url_list and not self.webhook_secret:
+            raise ValueError("WEBHOOK_URLS needs WEBHOOK_SECRET: receivers verify each delivery's signature")
+        return self
 
     @field_validator("analysis_config", mode="before")
     @classmethod

@@ -48,3 +48,6 @@ class StoreSettings(CommonSettings):
     database_url: str = Field("postgresql://postgres@127.0.0.1:5432/reelscan", alias="DATABASE_URL")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
     ml_service_url: str = Field("http://127.0.0.1:8001", alias="ML_SERVICE_URL")
+    webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET",
+                                       description="Signs deliveries to WEBHOOK_URLS (and subscriptions without a "
+                                                   "secret of their own): HMAC-SHA256, Reelscan-Signature header")

@@ -32,6 +32,12 @@ class WorkerSettings(StoreSettings):
     # 2 x ARQ_MAX_JOBS jobs a second, however fast the jobs are.
     poll_delay_s: float = Field(0.05, alias="ARQ_POLL_DELAY", gt=0, le=10)
     health_check_interval_s: int = Field(10, alias="WORKER_HEALTH_INTERVAL", ge=1)
+    webhook_timeout_s: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0,
+                                     description="How long one webhook delivery may take")
+    webhook_give_up_hours: float = Field(24.0, alias="WEBHOOK_GIVE_UP_HOURS", gt=0,
+                                         description="Retry a failing delivery this long after its event")
+    webhook_poll_s: float = Field(1.0, alias="WEBHOOK_POLL_SECONDS", gt=0,
+                                  description="How often an idle dispatcher looks for due deliveries")
     metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST",
                               description="0.0.0.0 where Prometheus scrapes from another host/container")
     metrics_port: int = Field(9101, alias="WORKER_METRICS_PORT", ge=0, le=65535,

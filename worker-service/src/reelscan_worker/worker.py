@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from arq import Worker
 from arq.worker import func
 from prometheus_client import start_http_server
 
+from reelscan_shared.adapters.db.outbox import SqlOutbox
 from reelscan_shared.adapters.queue import JOB_FUNCTION, PAUSED_KEY, redis_settings, worker_key
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.settings import masked
@@ -21,6 +24,7 @@ from reelscan_worker.handler import run_task
 from reelscan_worker.lease import WORKER_ID
 from reelscan_worker.reconciler import Reconciler
 from reelscan_worker.settings import JOB_CEILING_S, WorkerSettings
+from reelscan_worker.webhooks import Dispatcher
 
 log = get_logger(__name__)
 
@@ -76,13 +80,18 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
         deps = bootstrap.build(settings, ctx["redis"])
         ctx["deps"] = deps
         reconciler = Reconciler(deps)
-        ctx["reconcile_loops"] = [
+        ctx["background"] = [
             asyncio.create_task(_reconcile_forever(reconciler, settings.reconcile_interval_s)),
             # Lost jobs and expired leases are checked every lease period, so a SIGKILLed
             # worker's task runs again within about two lease TTLs, not RECONCILE_INTERVAL.
             asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
             asyncio.create_task(_announce_forever(ctx["redis"], queue_name, settings.health_check_interval_s)),
         ]
+        http = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+        ctx["webhook_http"] = http
+        dispatcher = Dispatcher(SqlOutbox(deps.db), http, settings.webhook_secret,
+                                give_up_after=timedelta(hours=settings.webhook_give_up_hours))
+        ctx["background"].append(asyncio.create_task(dispatcher.run_forever(settings.webhook_poll_s)))
         if settings.metrics_port:
             # The worker has no REST API: a metrics-only listener for Prometheus. A busy
             # port (two workers on one host, same setting) costs the metrics, not the worker.
@@ -94,10 +103,12 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
                  metrics=f"{settings.metrics_host}:{settings.metrics_port}" if settings.metrics_port else None)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
-        for loop_task in ctx.get("reconcile_loops", []):
+        for loop_task in ctx.get("background", []):
             loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop_task
+        if "webhook_http" in ctx:
+            await ctx["webhook_http"].aclose()
         if "deps" in ctx:
             await ctx["deps"].close()
 

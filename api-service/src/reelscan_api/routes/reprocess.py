@@ -23,8 +23,7 @@ from reelscan_shared.domain.tasks import Priority, TaskStatus, TaskType
 from reelscan_shared.ports.repositories import RerunFilter
 
 router = APIRouter(tags=["reprocessing"])
-ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut},
-          503: {"model": ErrorOut}, **UNAUTHORIZED}
+ERRORS = {404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 503: {"model": ErrorOut}, **UNAUTHORIZED}
 
 
 @router.post("/videos/{video_id}/reprocess", response_model=RerunOut, responses=ERRORS,

@@ -25,3 +25,7 @@ class PathNotAllowed(DomainError):
 
 class QueueUnavailable(DomainError):
     """The job queue (Valkey) cannot be reached."""
+
+
+class AlreadyExists(DomainError):
+    """Creating something that exists already (e.g. a second subscription to one URL)."""

@@ -65,7 +65,8 @@ class PlacesConfig(AnalysisConfig):
 
 
 class TranscriptionConfig(AnalysisConfig):
-    language: str | None = Field("en", min_length=2, max_length=8)
+    language: str | None = Field("en", min_length=2, max_length=8, pattern=r"^[A-Za-z_-]+$",
+                                 description="A language code (en, de, zh...); null: detect")
 
 
 class ScenesConfig(AnalysisConfig):

@@ -13,11 +13,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from reelscan_shared.adapters.db import outbox
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.locks import LIBRARY_LOCK
 from reelscan_shared.adapters.db.repositories import apply_locked, task_row
 from reelscan_shared.adapters.db.tables import tasks, video_paths, videos
 from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.events import EventType
 from reelscan_shared.domain.library import (
     CONTENT_CHANGED,
     MISSING_REASON,
@@ -170,10 +172,14 @@ class SqlLibrary:
         if left is not None:
             await conn.execute(update(videos).where(videos.c.video_id == video_id).values(path=left))
             return
-        await conn.execute(update(videos).where(videos.c.video_id == video_id,
-                                                videos.c.status == VideoStatus.PRESENT.value)
-                           .values(status=VideoStatus.MISSING.value, missing_since=now))
+        went = await conn.execute(update(videos).where(videos.c.video_id == video_id,
+                                                       videos.c.status == VideoStatus.PRESENT.value)
+                                  .values(status=VideoStatus.MISSING.value, missing_since=now))
+        if not went.rowcount:
+            return  # missing already
         out.missing.append(video_id)
+        path = (await conn.execute(select(videos.c.path).where(videos.c.video_id == video_id))).scalar()
+        await outbox.emit(conn, EventType.VIDEO_MISSING, {"video_id": video_id, "last_path": path}, now)
         pending = (await conn.execute(select(tasks.c.task_id).where(
             tasks.c.video_id == video_id, tasks.c.status == TaskStatus.PENDING.value))).scalars().all()
         for task_id in pending:

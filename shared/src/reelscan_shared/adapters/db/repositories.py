@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from reelscan_shared.adapters.db import labels as stored_labels
-from reelscan_shared.adapters.db import task_listing
+from reelscan_shared.adapters.db import outbox, task_listing
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.locks import LIBRARY_LOCK
+from reelscan_shared.adapters.db.locks import LIBRARY_LOCK, VIDEO_FINISH_LOCK
 from reelscan_shared.adapters.db.tables import (
     ARTIFACT_COLUMNS,
     artifacts,
@@ -32,6 +32,7 @@ from reelscan_shared.adapters.db.tables import (
 from reelscan_shared.analyses import ANALYSES
 from reelscan_shared.domain.artifacts import ArtifactEnvelope, Provenance
 from reelscan_shared.domain.errors import InvalidTransition
+from reelscan_shared.domain.events import EventType
 from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Priority, Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, VideoStatus
@@ -130,7 +131,29 @@ async def apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: d
         # The run is over (its artifacts, if any, are written in this transaction) or starts
         # again: its segments are of no more use.
         await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
+    if event in (Event.COMPLETE, Event.FAIL):
+        await _emit_finished(conn, updated, now)
     return updated
+
+
+async def _emit_finished(conn: AsyncConnection, task: Task, now: datetime) -> None:
+    """task.completed / task.failed, and video.completed when it was the video's last
+    analysis to finish, in the transaction that finished it."""
+    path = (await conn.execute(select(videos.c.path).where(videos.c.video_id == task.video_id))).scalar()
+    data = {"task_id": task.task_id, "video_id": task.video_id, "path": path, "task_type": task.task_type.value,
+            "status": task.status.value, "error": task.error, "attempts": task.attempts}
+    kind = EventType.TASK_COMPLETED if task.status is TaskStatus.COMPLETED else EventType.TASK_FAILED
+    await outbox.emit(conn, kind, data, now)
+    # Two tasks of one video finishing at once would each see the other unfinished (and
+    # neither say the video is done): this lock orders them, and the second's count sees
+    # the first's commit. It is taken only here, after the task row, so no cycle.
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(:video))"),
+                       {"key": VIDEO_FINISH_LOCK, "video": task.video_id})
+    counts: dict[str, int] = dict((await conn.execute(select(tasks.c.status, func.count()).where(
+        tasks.c.video_id == task.video_id).group_by(tasks.c.status))).all())
+    if all(TaskStatus(s).is_terminal for s in counts):
+        await outbox.emit(conn, EventType.VIDEO_COMPLETED, {"video_id": task.video_id, "path": path,
+                                                            "tasks": counts}, now)
 
 
 class SqlVideoRepository:

@@ -210,3 +210,47 @@ task_segments = Table(
 # The columns an artifact is made of: what readers of artifacts select (not the
 # computed search columns, which only search reads).
 ARTIFACT_COLUMNS = [c for c in artifacts.c if c.computed is None]
+
+# Webhooks (domain/events.py). A subscription per receiver: from WEBHOOK_URLS (source
+# env, signed with WEBHOOK_SECRET) or POST /webhooks (source api, its own secret).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", UUID(as_uuid=False), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=True),  # null: WEBHOOK_SECRET; never returned by the API
+    Column("event_types", ARRAY(Text), nullable=True),  # null: every event type
+    Column("source", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "url"),
+)
+
+# The outbox: events written in the transaction of the change they report, one
+# delivery row per subscribed webhook, worked through by the workers' dispatcher.
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", UUID(as_uuid=False), primary_key=True),
+    Column("event_type", String(32), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_events_created_at", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("event_id", UUID(as_uuid=False), ForeignKey("events.event_id", ondelete="CASCADE"), primary_key=True),
+    Column("webhook_id", UUID(as_uuid=False), ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed (gave up)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When it is next due; while an attempt is under way, when that attempt's claim lapses.
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_status", Integer, nullable=True),  # the receiver's HTTP status
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+    Index("ix_webhook_deliveries_webhook_id", "webhook_id"),
+)
