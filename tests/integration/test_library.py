@@ -225,3 +225,30 @@ async def test_videos_missing_past_the_retention_are_purged(db, redis, migrated_
         assert report["missing"] == [video["video_id"]] and report["purged"] == [video["video_id"]]
         assert (await client.get(f"/videos/{video['video_id']}")).status_code == 404
         assert await task_count(client) == 6
+
+
+def test_the_watcher_notices_new_and_removed_files(migrated_url, valkey, library, tmp_path) -> None:
+    """No periodic scan in reach (an hour): only the watcher can have noticed."""
+    import time
+
+    from tests.integration.conftest import running_api
+
+    def wait(condition, what: str) -> None:  # a liveness bound, generous: never a speed check
+        deadline = time.monotonic() + 60
+        while not condition():
+            assert time.monotonic() < deadline, f"the watcher did not notice {what}"
+            time.sleep(0.2)
+
+    def paths(client: httpx.Client) -> set[str]:
+        return {v["path"] for v in client.get("/videos", params={"limit": 500}).json()["items"]}
+
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(library),
+                     DISCOVERY_INTERVAL="3600", DISCOVERY_WATCH="true", DISCOVERY_SETTLE_SECONDS="0.2") as url, \
+            httpx.Client(base_url=url) as client:
+        wait(lambda: len(paths(client)) == 2, "the library at start-up")
+        shutil.copy(tmp_path / "library" / "a" / "cuts.mp4", tmp_path / "incoming.tmp")
+        (tmp_path / "incoming.tmp").rename(library / "b" / "new.mp4")  # a finished copy, moved in
+        (library / "b" / "new.mp4").write_bytes((library / "b" / "new.mp4").read_bytes() + b"\0")  # new content
+        wait(lambda: str(library / "b" / "new.mp4") in paths(client), "a new file")
+        (library / "a" / "text.mp4").unlink()
+        wait(lambda: str(library / "a" / "text.mp4") not in paths(client), "a removed file")

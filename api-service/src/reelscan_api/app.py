@@ -18,6 +18,7 @@ from reelscan_api.health import HealthMonitor
 from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
+from reelscan_api.watcher import watch_forever
 from reelscan_shared.domain.errors import AlreadyExists, InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.request_context import RequestContextMiddleware
@@ -76,6 +77,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if settings.discovery_interval > 0:
             # One scan right away, then every DISCOVERY_INTERVAL seconds.
             background.append(asyncio.create_task(_scan_then_loop(container, settings.discovery_interval)))
+        if settings.discovery_watch and settings.discovery_interval > 0:
+            # Each API process watches (API_WORKERS): the scans they start are serialised by the
+            # library lock, and the second finds nothing left to do.
+            background.append(asyncio.create_task(watch_forever(settings.video_roots, container.discovery.scan)))
         try:
             yield
         finally:

@@ -136,6 +136,8 @@ class SqlLibrary:
 
     async def _arriving(self, conn: AsyncConnection, f: HashedFile, by_hash: dict[str, str], new_video: NewVideo,
                         now: datetime, out: LibraryChanges) -> None:
+        if (await conn.execute(select(video_paths.c.path).where(video_paths.c.path == f.path))).first():
+            return  # another scanner (API process, watcher) registered it while this one hashed
         video_id = by_hash.get(f.file_hash)
         if video_id is None:
             video, new_tasks = new_video(f)
