@@ -60,9 +60,9 @@ async def jobs(redis) -> int:
     return await redis.zcard(GPU_QUEUE) + await redis.zcard(CPU_QUEUE)
 
 
-async def complete(db, task_id: str, text: str) -> None:
+async def complete(db, task_id: str, text: str, keep_superseded: bool = False) -> None:
     """What a worker's run leaves: the task COMPLETED with one artifact."""
-    repo = SqlTaskRepository(db)
+    repo = SqlTaskRepository(db, keep_superseded=keep_superseded)
     task = await repo.get(task_id)
     assert task is not None
     await repo.apply(task_id, Event.START, utcnow())
@@ -142,6 +142,23 @@ async def test_new_content_at_a_known_path_is_analysed_again(api, db, redis, lib
     new = (await api.get(f"/videos/{before['video_id']}/artifacts")).json()["items"]
     assert [a["payload"]["text"] for a in new] == ["new words"]
     assert await task_count(api) == 12
+
+
+async def test_keep_superseded_archives_what_a_rerun_replaced(api, db, library) -> None:
+    await scan(api)
+    video = await video_at(api, library / "a" / "text.mp4")
+    task_id = of_type(video, "transcription")["task_id"]
+    await complete(db, task_id, "first run")
+    await api.post(f"/videos/{video['video_id']}/reprocess", json={"analyses": ["transcription"]})
+    await complete(db, task_id, "second run", keep_superseded=True)
+    current = (await api.get(f"/videos/{video['video_id']}/artifacts")).json()["items"]
+    old = (await api.get(f"/videos/{video['video_id']}/artifacts", params={"superseded": True})).json()["items"]
+    assert [a["payload"]["text"] for a in current] == ["second run"]
+    assert [a["payload"]["text"] for a in old] == ["first run"]
+
+
+def of_type(video: dict, task_type: str) -> dict:
+    return next(t for t in video["tasks"] if t["task_type"] == task_type)
 
 
 async def test_a_path_overwritten_with_another_videos_content_joins_that_video(api, redis, library) -> None:

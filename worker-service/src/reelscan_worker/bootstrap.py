@@ -35,7 +35,7 @@ def build(settings: WorkerSettings, redis: ArqRedis, ml: MLClient | None = None)
     """``redis`` is arq's own pool (ctx["redis"]); ``ml`` may be replaced in tests."""
     db = Database(settings.database_url, pool_size=max(2, settings.max_jobs))
     return WorkerDeps(
-        settings=settings, db=db, tasks=SqlTaskRepository(db),
+        settings=settings, db=db, tasks=SqlTaskRepository(db, keep_superseded=settings.keep_superseded),
         ml=ml or HttpMLClient(settings.ml_service_url, settings.ml_timeout_s, max_connections=settings.max_jobs * 2),
         redis=redis, queue=ArqJobQueue(redis),
     )

@@ -32,6 +32,9 @@ class WorkerSettings(StoreSettings):
     # 2 x ARQ_MAX_JOBS jobs a second, however fast the jobs are.
     poll_delay_s: float = Field(0.05, alias="ARQ_POLL_DELAY", gt=0, le=10)
     health_check_interval_s: int = Field(10, alias="WORKER_HEALTH_INTERVAL", ge=1)
+    keep_superseded: bool = Field(False, alias="KEEP_SUPERSEDED",
+                                  description="Keep the results a re-run replaces (superseded_artifacts) "
+                                              "instead of deleting them")
     webhook_timeout_s: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0,
                                      description="How long one webhook delivery may take")
     webhook_give_up_hours: float = Field(24.0, alias="WEBHOOK_GIVE_UP_HOURS", gt=0,

@@ -26,6 +26,8 @@ async def list_artifacts(
     to_ms: int | None = Query(None, ge=0, le=MAX_MS, description="Spans starting at or before this time"),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10**9),
+    superseded: bool = Query(False, description="The results re-runs replaced (kept with KEEP_SUPERSEDED=true) "
+                                                "instead of the current ones"),
     c: Container = Depends(container),
 ) -> ArtifactListOut:
     if from_ms is not None and to_ms is not None and to_ms < from_ms:
@@ -35,5 +37,6 @@ async def list_artifacts(
     if await c.videos.get(str(video_id)) is None:
         raise NotFound(f"video {video_id} not found")
     page = await c.artifacts.query(ArtifactQuery(video_id=str(video_id), artifact_type=artifact_type,
-                                                 from_ms=from_ms, to_ms=to_ms, limit=limit, offset=offset))
+                                                 from_ms=from_ms, to_ms=to_ms, limit=limit, offset=offset,
+                                                 superseded=superseded))
     return ArtifactListOut(items=[ArtifactOut.of(a) for a in page.items], total=page.total, limit=limit, offset=offset)

@@ -47,6 +47,7 @@ class ArtifactQuery:
     to_ms: int | None = None
     limit: int = 100
     offset: int = 0
+    superseded: bool = False  # what re-runs replaced (kept with KEEP_SUPERSEDED) instead of the current results
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -24,6 +24,7 @@ from reelscan_shared.adapters.db.locks import LIBRARY_LOCK, VIDEO_FINISH_LOCK
 from reelscan_shared.adapters.db.tables import (
     ARTIFACT_COLUMNS,
     artifacts,
+    superseded_artifacts,
     task_segments,
     tasks,
     video_paths,
@@ -207,8 +208,9 @@ class SqlVideoRepository:
 
 
 class SqlTaskRepository:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keep_superseded: bool = False) -> None:
         self._db = db
+        self._keep_superseded = keep_superseded  # KEEP_SUPERSEDED: a re-run archives what it replaces
 
     async def add(self, task: Task) -> None:
         """A new task of a video already registered."""
@@ -259,6 +261,12 @@ class SqlTaskRepository:
                 await conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(model_profile=model_profile))
             # The previous run's results (a re-run, a new version of the video) are superseded
             # only now: until this commit, readers see them.
+            if self._keep_superseded:
+                names = [c.name for c in ARTIFACT_COLUMNS]
+                await conn.execute(insert(superseded_artifacts).from_select(
+                    [*names, "superseded_at"],
+                    select(*ARTIFACT_COLUMNS, literal(now).label("superseded_at")).where(
+                        artifacts.c.task_id == task_id)))
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
@@ -354,19 +362,20 @@ class SqlArtifactRepository:
         self._db = db
 
     async def query(self, q: ArtifactQuery) -> ArtifactPage:
-        conditions = [artifacts.c.video_id == q.video_id]
+        table = superseded_artifacts if q.superseded else artifacts
+        conditions = [table.c.video_id == q.video_id]
         if q.artifact_type is not None:
-            conditions.append(artifacts.c.artifact_type == q.artifact_type)
+            conditions.append(table.c.artifact_type == q.artifact_type)
         # Spans that overlap [from_ms, to_ms].
         if q.from_ms is not None:
-            conditions.append(artifacts.c.span_end_ms >= q.from_ms)
+            conditions.append(table.c.span_end_ms >= q.from_ms)
         if q.to_ms is not None:
-            conditions.append(artifacts.c.span_start_ms <= q.to_ms)
+            conditions.append(table.c.span_start_ms <= q.to_ms)
         where = and_(*conditions)
-        stmt = (select(*ARTIFACT_COLUMNS).where(where)
-                .order_by(artifacts.c.artifact_type, artifacts.c.span_start_ms, artifacts.c.artifact_id)
+        stmt = (select(*[table.c[c.name] for c in ARTIFACT_COLUMNS]).where(where)
+                .order_by(table.c.artifact_type, table.c.span_start_ms, table.c.artifact_id)
                 .limit(q.limit).offset(q.offset))
         async with self._db.reads.connect() as conn:
-            total = (await conn.execute(select(func.count()).select_from(artifacts).where(where))).scalar_one()
+            total = (await conn.execute(select(func.count()).select_from(table).where(where))).scalar_one()
             rows = (await conn.execute(stmt)).mappings().all()
         return ArtifactPage(items=[_artifact(r) for r in rows], total=total)

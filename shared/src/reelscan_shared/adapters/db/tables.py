@@ -211,6 +211,19 @@ task_segments = Table(
 # computed search columns, which only search reads).
 ARTIFACT_COLUMNS = [c for c in artifacts.c if c.computed is None]
 
+# With KEEP_SUPERSEDED, the results a re-run replaced (a new version of the video, a
+# reprocess) move here instead of being deleted: the same columns, and when.
+superseded_artifacts = Table(
+    "superseded_artifacts",
+    metadata,
+    *[c._copy() for c in ARTIFACT_COLUMNS if c.name not in ("video_id", "task_id")],
+    Column("video_id", UUID(as_uuid=False), ForeignKey("videos.video_id", ondelete="CASCADE"), nullable=False),
+    Column("task_id", UUID(as_uuid=False), ForeignKey("tasks.task_id", ondelete="CASCADE"), nullable=False),
+    Column("superseded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_superseded_artifacts_video_type_span", "video_id", "artifact_type", "span_start_ms"),
+    Index("ix_superseded_artifacts_task_id", "task_id"),
+)
+
 # Webhooks (domain/events.py). A subscription per receiver: from WEBHOOK_URLS (source
 # env, signed with WEBHOOK_SECRET) or POST /webhooks (source api, its own secret).
 webhooks = Table(
