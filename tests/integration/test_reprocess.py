@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import asdict
@@ -170,3 +171,45 @@ async def test_prioritize_and_queue_control(api, redis, library) -> None:
     assert resumed.json()["paused"] is False
     assert (await api.get("/health")).json()["paused_queues"] == []
     assert (await api.post("/queues/nope/pause")).status_code == 404
+
+
+async def test_current_profiles_come_from_the_ml_services_health(db, redis, migrated_url, valkey, library) -> None:
+    """"current" asks the ML service's /health (here a stand-in answering its format)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from embedded_servers import free_port
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"models": {"face_detection": {"model_profile": "blazeface-full"}}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = settings_for(migrated_url, valkey.url, library, TASK_TOTALS_CACHE_SECONDS=0,
+                                ML_SERVICE_URL=f"http://127.0.0.1:{port}")
+        async for api in _client(settings):
+            await scan(api)
+            for path in ("text.mp4", "cuts.mp4"):
+                await finish_all(db, await video_at(api, library / path))
+            async with db.engine.begin() as conn:
+                await conn.execute(sql("UPDATE tasks SET model_profile = 'blazeface-full' WHERE video_id = "
+                                       "(SELECT video_id FROM videos WHERE path LIKE '%text.mp4')"))
+            # All analyses asked for; only faces has a model to compare; the cuts video's is outdated.
+            resp = await api.post("/reprocess", json={"model_profile_not": "current"})
+            assert resp.status_code == 202 and resp.json()["tasks"] == 1
+            rerun = of_type(await video_at(api, library / "cuts.mp4"), "face_detection")
+            assert rerun["status"] == "pending"
+    finally:
+        server.shutdown()
+        server.server_close()

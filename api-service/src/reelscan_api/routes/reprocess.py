@@ -61,7 +61,8 @@ async def _current_profiles(c: Container, analyses: list[TaskType]) -> dict[Task
         resp = await c.ml_http.get("/health")
         resp.raise_for_status()
         models = resp.json()["models"]
-        return {t: models[t.value]["model_profile"] for t in analyses}
+        # Analyses without a model there (scene detection) cannot be outdated by one.
+        return {t: models[t.value]["model_profile"] for t in analyses if t.value in models}
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         raise QueueUnavailable(f"the ML service did not say which models it runs: {exc}") from exc
 
@@ -71,11 +72,19 @@ async def _current_profiles(c: Container, analyses: list[TaskType]) -> dict[Task
 async def reprocess_library(body: ReprocessLibraryIn, c: Container = Depends(container)) -> ReprocessLibraryOut:
     """Run again, in the background and at low priority by default, every task of present
     videos that the filter selects: e.g. after a model upgrade, `{"analyses":
-    ["face_detection"], "model_profile_not": "current"}`."""
+    ["face_detection"], "model_profile_not": "current"}` (the model the ML service
+    reports at /health: load it first, e.g. with ML_PRELOAD, as an untrained fallback
+    reports another name once loaded). With `model_profile_not`, only the analyses it
+    names (or the ML service runs a model for) are considered."""
     profiles = body.model_profile_not
     if profiles == "current":
         profiles = await _current_profiles(c, body.analyses)
-    f = RerunFilter(task_types=frozenset(body.analyses), statuses=frozenset(TaskStatus(s) for s in body.statuses),
-                    model_profile_not={t: p for t, p in profiles.items() if t in body.analyses} if profiles else None,
-                    discovered_before=body.discovered_before)
+    analyses = frozenset(body.analyses)
+    if profiles is not None:  # only the analyses whose current model is known
+        profiles = {t: p for t, p in profiles.items() if t in analyses}
+        analyses = frozenset(profiles)
+    if not analyses:
+        return ReprocessLibraryOut(tasks=0, priority=body.priority)
+    f = RerunFilter(task_types=analyses, statuses=frozenset(TaskStatus(s) for s in body.statuses),
+                    model_profile_not=profiles, discovered_before=body.discovered_before)
     return ReprocessLibraryOut(tasks=await c.reprocessing.library(f, body.priority), priority=body.priority)
