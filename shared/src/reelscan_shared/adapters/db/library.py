@@ -73,8 +73,7 @@ class SqlLibrary:
             )).all()}
             for f in changed:
                 await self._changed(conn, f, by_hash, new_video, now, out)
-            for f in arriving:
-                await self._arriving(conn, f, by_hash, new_video, now, out)
+            await self._arriving(conn, arriving, by_hash, new_video, now, out)
         return out
 
     async def apply_gone(self, paths: Sequence[str]) -> LibraryChanges:
@@ -104,7 +103,7 @@ class SqlLibrary:
         row = (await conn.execute(select(video_paths.c.video_id).where(video_paths.c.path == f.path)
                                   .with_for_update())).first()
         if row is None:  # gone meanwhile (another scanner): it arrives again
-            await self._arriving(conn, f, by_hash, new_video, now, out)
+            await self._arriving(conn, [f], by_hash, new_video, now, out)
             return
         video_id = row.video_id
         current_hash = (await conn.execute(select(videos.c.file_hash).where(videos.c.video_id == video_id))
@@ -120,7 +119,7 @@ class SqlLibrary:
             # The path now holds another video's content, or copies elsewhere still hold the
             # old content: the path leaves this video and arrives with its new content.
             await conn.execute(delete(video_paths).where(video_paths.c.path == f.path))
-            await self._arriving(conn, f, by_hash, new_video, now, out)
+            await self._arriving(conn, [f], by_hash, new_video, now, out)
             await self._lost_path(conn, video_id, now, out)
             return
         # The only file of this video has new content: a new version of the same video.
@@ -134,38 +133,60 @@ class SqlLibrary:
                 out.to_requeue.append(task_id)
         out.new_versions.append((video_id, f.path))
 
-    async def _arriving(self, conn: AsyncConnection, f: HashedFile, by_hash: dict[str, str], new_video: NewVideo,
-                        now: datetime, out: LibraryChanges) -> None:
-        if (await conn.execute(select(video_paths.c.path).where(video_paths.c.path == f.path))).first():
-            return  # another scanner (API process, watcher) registered it while this one hashed
-        video_id = by_hash.get(f.file_hash)
-        if video_id is None:
-            video, new_tasks = new_video(f)
-            await conn.execute(insert(videos).values(
-                video_id=video.video_id, path=f.path, file_hash=f.file_hash, size_bytes=f.facts.size_bytes,
-                duration_ms=f.duration_ms, mtime=f.facts.mtime, discovered_at=now))
-            await conn.execute(insert(video_paths).values(_path_row(video.video_id, f, now)))
-            if new_tasks:
-                await conn.execute(insert(tasks), [task_row(t) for t in new_tasks])
-            by_hash[f.file_hash] = video.video_id  # a copy later in this batch joins it
-            out.created.append((video.video_id, f.path))
-            out.to_enqueue.extend(t.task_id for t in new_tasks)
-            return
-        await conn.execute(insert(video_paths).values(_path_row(video_id, f, now)))
-        out.attached.append((video_id, f.path))
+    async def _arriving(self, conn: AsyncConnection, files: Sequence[HashedFile], by_hash: dict[str, str],
+                        new_video: NewVideo, now: datetime, out: LibraryChanges) -> None:
+        """Paths the library does not know: each joins the video with its content, or the
+        first of a content makes a new video. New videos, their paths and tasks are written
+        in three multi-row statements (a first scan of a large library is all new)."""
+        taken = set((await conn.execute(select(video_paths.c.path).where(
+            video_paths.c.path.in_([f.path for f in files])))).scalars().all())
+        new_videos: list[dict[str, object]] = []
+        new_paths: list[dict[str, object]] = []
+        new_tasks: list[dict[str, object]] = []
+        created: set[str] = set()
+        for f in files:
+            if f.path in taken:
+                continue  # another scanner (API process, watcher) registered it while this one hashed
+            video_id = by_hash.get(f.file_hash)
+            if video_id is None:
+                video, made = new_video(f)
+                new_videos.append({"video_id": video.video_id, "path": f.path, "file_hash": f.file_hash,
+                                   "size_bytes": f.facts.size_bytes, "duration_ms": f.duration_ms,
+                                   "mtime": f.facts.mtime, "discovered_at": now})
+                new_tasks.extend(task_row(t) for t in made)
+                new_paths.append(_path_row(video.video_id, f, now))
+                by_hash[f.file_hash] = video.video_id  # a copy later in this batch joins it
+                created.add(video.video_id)
+                out.created.append((video.video_id, f.path))
+                out.to_enqueue.extend(t.task_id for t in made)
+            elif video_id in created:
+                new_paths.append(_path_row(video_id, f, now))
+                out.attached.append((video_id, f.path))
+            else:
+                await conn.execute(insert(video_paths).values(_path_row(video_id, f, now)))
+                out.attached.append((video_id, f.path))
+                await self._returned(conn, video_id, f.path, now, out)
+        for table, rows in ((videos, new_videos), (video_paths, new_paths), (tasks, new_tasks)):
+            if rows:
+                await conn.execute(insert(table), rows)
+
+    async def _returned(self, conn: AsyncConnection, video_id: str, path: str, now: datetime,
+                        out: LibraryChanges) -> None:
+        """A path of this content arrived: if the video was missing, it is present again."""
         status = (await conn.execute(select(videos.c.status).where(videos.c.video_id == video_id)
                                      .with_for_update())).scalar_one()
-        if status == VideoStatus.MISSING.value:
-            await conn.execute(update(videos).where(videos.c.video_id == video_id).values(
-                status=VideoStatus.PRESENT.value, missing_since=None, path=f.path))
-            out.returned.append(video_id)
-            # What the video's going missing cancelled runs now; what was done stays done.
-            cancelled = (await conn.execute(select(tasks.c.task_id).where(
-                tasks.c.video_id == video_id, tasks.c.status == TaskStatus.CANCELLED.value,
-                tasks.c.error == MISSING_REASON))).scalars().all()
-            for task_id in cancelled:
-                if await apply_locked(conn, task_id, Event.RETRY, now) is not None:
-                    out.to_requeue.append(task_id)
+        if status != VideoStatus.MISSING.value:
+            return
+        await conn.execute(update(videos).where(videos.c.video_id == video_id).values(
+            status=VideoStatus.PRESENT.value, missing_since=None, path=path))
+        out.returned.append(video_id)
+        # What the video's going missing cancelled runs now; what was done stays done.
+        cancelled = (await conn.execute(select(tasks.c.task_id).where(
+            tasks.c.video_id == video_id, tasks.c.status == TaskStatus.CANCELLED.value,
+            tasks.c.error == MISSING_REASON))).scalars().all()
+        for task_id in cancelled:
+            if await apply_locked(conn, task_id, Event.RETRY, now) is not None:
+                out.to_requeue.append(task_id)
 
     async def _lost_path(self, conn: AsyncConnection, video_id: str, now: datetime, out: LibraryChanges) -> None:
         """One of the video's paths is gone: read it from another path, or it is missing."""
