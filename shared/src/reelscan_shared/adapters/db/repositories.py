@@ -139,12 +139,18 @@ async def apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: d
 
 async def _emit_finished(conn: AsyncConnection, task: Task, now: datetime) -> None:
     """task.completed / task.failed, and video.completed when it was the video's last
-    analysis to finish, in the transaction that finished it."""
-    path = (await conn.execute(select(videos.c.path).where(videos.c.video_id == task.video_id))).scalar()
-    data = {"task_id": task.task_id, "video_id": task.video_id, "path": path, "task_type": task.task_type.value,
-            "status": task.status.value, "error": task.error, "attempts": task.attempts}
+    analysis to finish, in the transaction that finished it. Without subscribers this
+    is one cheap statement (the pipeline's hot path: every task ends here)."""
     kind = EventType.TASK_COMPLETED if task.status is TaskStatus.COMPLETED else EventType.TASK_FAILED
-    await outbox.emit(conn, kind, data, now)
+    path, task_wanted, video_wanted = (await conn.execute(_WANTED, {
+        "video_id": task.video_id, "task_event": kind.value, "video_event": EventType.VIDEO_COMPLETED.value,
+    })).one()
+    if task_wanted:
+        await outbox.emit(conn, kind, {"task_id": task.task_id, "video_id": task.video_id, "path": path,
+                                       "task_type": task.task_type.value, "status": task.status.value,
+                                       "error": task.error, "attempts": task.attempts}, now)
+    if not video_wanted:
+        return
     # Two tasks of one video finishing at once would each see the other unfinished (and
     # neither say the video is done): this lock orders them, and the second's count sees
     # the first's commit. It is taken only here, after the task row, so no cycle.
@@ -156,6 +162,13 @@ async def _emit_finished(conn: AsyncConnection, task: Task, now: datetime) -> No
         await outbox.emit(conn, EventType.VIDEO_COMPLETED, {"video_id": task.video_id, "path": path,
                                                             "tasks": counts}, now)
 
+
+# The video's path, and whether any webhook wants the task's event and video.completed.
+_WANTED = text("""
+SELECT (SELECT path FROM videos WHERE video_id = CAST(:video_id AS uuid)),
+       EXISTS (SELECT 1 FROM webhooks WHERE event_types IS NULL OR CAST(:task_event AS text) = ANY(event_types)),
+       EXISTS (SELECT 1 FROM webhooks WHERE event_types IS NULL OR CAST(:video_event AS text) = ANY(event_types))
+""")
 
 class SqlVideoRepository:
     def __init__(self, db: Database) -> None:
