@@ -15,7 +15,7 @@ from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.tasks import Event, TaskStatus, TaskType
+from reelscan_shared.domain.tasks import Event, Priority, TaskStatus, TaskType
 from reelscan_worker import bootstrap
 from reelscan_worker.lease import lease_key
 from reelscan_worker.reconciler import Reconciler
@@ -122,6 +122,21 @@ async def test_running_task_with_a_final_job_result(world, db, redis) -> None:
     assert (await repo.get(with_artifacts.task_id)).status is TaskStatus.COMPLETED
     assert (await repo.get(without.task_id)).status is TaskStatus.PENDING
     assert await ArqJobQueue(redis).job_state(without.job_id, without.queue) == "queued"
+
+
+async def test_a_rerun_is_not_completed_by_the_previous_runs_artifacts(world, db, redis) -> None:
+    deps, tasks = world
+    repo = SqlTaskRepository(db)
+    t = tasks[TaskType.OCR]
+    started = await _start(db, t.task_id)
+    await repo.complete_with_artifacts(t.task_id, envelopes(started, response()), utcnow())
+    assert await repo.rerun(t.task_id, utcnow(), "reprocess requested", Priority.LOW) is not None
+    await _start(db, t.task_id)  # the re-run starts; its job then ends without completing it
+    await _finished_job(redis, t, False)
+    counts = await Reconciler(deps).run_once()
+    assert counts.get("marked_completed", 0) == 0 and counts["rerun_finished_job"] == 1
+    assert (await repo.get(t.task_id)).status is TaskStatus.PENDING
+    assert await repo.artifact_count(t.task_id) == 2  # the previous results are still readable
 
 
 async def test_long_runs_raise_an_alert_but_are_never_killed(world, db, redis) -> None:

@@ -104,7 +104,8 @@ class Reconciler:
                 await self._rerun(task, "its worker stopped renewing its lease")
                 self._acted("reset_expired_lease", task, counts, state)
         elif state == "complete":
-            if await self.deps.tasks.artifact_count(task.task_id) > 0:
+            # Only this run's artifacts count: a re-run keeps the previous run's until it completes.
+            if await self.deps.tasks.artifact_count(task.task_id, since=task.started_at) > 0:
                 await self.deps.tasks.apply(task.task_id, Event.COMPLETE, now)
                 self._acted("marked_completed", task, counts, state)
             else:

@@ -138,7 +138,10 @@ class TaskRepository(Protocol):
 
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]: ...
 
-    async def artifact_count(self, task_id: str) -> int: ...
+    async def artifact_count(self, task_id: str, since: datetime | None = None) -> int:
+        """The task's artifacts (created at or after ``since``: one run's, not an earlier run's
+        that a re-run keeps readable until it completes)."""
+        ...
 
 
 @dataclass(frozen=True)

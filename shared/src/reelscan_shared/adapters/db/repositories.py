@@ -364,8 +364,10 @@ class SqlTaskRepository:
             rows = (await conn.execute(stmt)).mappings().all()
         return [_task(r) for r in rows]
 
-    async def artifact_count(self, task_id: str) -> int:
+    async def artifact_count(self, task_id: str, since: datetime | None = None) -> int:
         stmt = select(func.count()).select_from(artifacts).where(artifacts.c.task_id == task_id)
+        if since is not None:
+            stmt = stmt.where(artifacts.c.created_at >= since)
         async with self._db.reads.connect() as conn:
             return (await conn.execute(stmt)).scalar_one()
 
