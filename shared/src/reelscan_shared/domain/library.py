@@ -110,7 +110,3 @@ class LibraryChanges:
     to_enqueue: list[str] = field(default_factory=list)  # task ids of new videos: fresh jobs
     to_requeue: list[str] = field(default_factory=list)  # task ids run again: a finished job's result is cleared
     to_abort: list[str] = field(default_factory=list)  # task ids cancelled or re-run whose job must stop
-
-    def merge(self, other: LibraryChanges) -> None:
-        for name in self.__dataclass_fields__:
-            getattr(self, name).extend(getattr(other, name))
