@@ -192,8 +192,10 @@ async def test_a_deleted_file_goes_missing_and_comes_back_without_reanalysis(api
     assert gone["status"] == "missing" and gone["missing_since"] is not None and gone["paths"] is None
     cancelled = [t for t in gone["tasks"] if t["status"] == "cancelled"]
     assert len(cancelled) == 5 and {t["error"] for t in cancelled} == {MISSING_REASON}
-    # Its results are kept.
+    # Its results are kept; nothing can run on it.
     assert (await api.get(f"/videos/{video['video_id']}/artifacts")).json()["total"] == 1
+    refused = await api.post(f"/videos/{video['video_id']}/reprocess")
+    assert refused.status_code == 409 and "missing" in refused.json()["detail"]
 
     (library / "b" / "back.mp4").write_bytes(kept)  # back, somewhere else
     report = await scan(api)

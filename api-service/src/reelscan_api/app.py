@@ -19,7 +19,14 @@ from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
 from reelscan_api.watcher import watch_forever
-from reelscan_shared.domain.errors import AlreadyExists, InvalidTransition, NotFound, PathNotAllowed, QueueUnavailable
+from reelscan_shared.domain.errors import (
+    AlreadyExists,
+    InvalidTransition,
+    NotFound,
+    PathNotAllowed,
+    QueueUnavailable,
+    VideoMissing,
+)
 from reelscan_shared.logging import configure_logging, get_logger
 from reelscan_shared.request_context import RequestContextMiddleware
 from reelscan_shared.settings import masked
@@ -38,6 +45,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidTransition)
     @app.exception_handler(AlreadyExists)
+    @app.exception_handler(VideoMissing)
     async def _conflict(_: Request, exc: Exception) -> JSONResponse:
         return _error(409, str(exc))
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from reelscan_api.producer import requeue_all
 from reelscan_shared.analyses import ANALYSES, default_config
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable
+from reelscan_shared.domain.errors import InvalidTransition, NotFound, QueueUnavailable, VideoMissing
 from reelscan_shared.domain.tasks import Priority, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, VideoStatus
 from reelscan_shared.logging import get_logger
@@ -72,7 +72,8 @@ class Reprocessing:
         if video is None:
             raise NotFound(f"video {video_id} not found")
         if video.status is VideoStatus.MISSING:
-            raise InvalidTransition(video_id, "missing", "analysed: its file is gone")
+            raise VideoMissing(f"video {video_id} is missing (no file of it exists since {video.missing_since}); "
+                               "bring the file back to analyse it")
         return video
 
     async def video(self, video_id: str, analyses: frozenset[TaskType] | None,

@@ -29,3 +29,7 @@ class QueueUnavailable(DomainError):
 
 class AlreadyExists(DomainError):
     """Creating something that exists already (e.g. a second subscription to one URL)."""
+
+
+class VideoMissing(DomainError):
+    """An action needs the video's file, and none of its paths exists (it is MISSING)."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reelscan_shared.adapters.db import outbox
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.locks import LIBRARY_LOCK
+from reelscan_shared.adapters.db.locks import lock_library
 from reelscan_shared.adapters.db.repositories import apply_locked, task_row
 from reelscan_shared.adapters.db.tables import tasks, video_paths, videos
 from reelscan_shared.domain.clock import utcnow
@@ -31,10 +31,6 @@ from reelscan_shared.domain.library import (
 from reelscan_shared.domain.tasks import Event, TaskStatus
 from reelscan_shared.domain.videos import VideoStatus
 from reelscan_shared.ports.library import NewVideo
-
-
-async def lock_library(conn: AsyncConnection) -> None:
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIBRARY_LOCK})
 
 
 def _path_row(video_id: str, f: HashedFile, now: datetime) -> dict[str, object]:

@@ -26,9 +26,12 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.errors import AlreadyExists
 from reelscan_shared.domain.events import EventType
 
-_EMIT = text("""
+# Whether a webhook wants events of the type bound to the parameter.
+_WANTS = "event_types IS NULL OR CAST(:{} AS text) = ANY(event_types)"
+
+_EMIT = text(f"""
 WITH subscribers AS (
-    SELECT webhook_id FROM webhooks WHERE event_types IS NULL OR CAST(:event_type AS text) = ANY(event_types)
+    SELECT webhook_id FROM webhooks WHERE {_WANTS.format("event_type")}
 ), event AS (
     INSERT INTO events (event_id, event_type, payload, created_at)
     SELECT CAST(:event_id AS uuid), :event_type, CAST(:payload AS jsonb), :now
@@ -37,6 +40,14 @@ WITH subscribers AS (
 )
 INSERT INTO webhook_deliveries (event_id, webhook_id, status, attempts, next_attempt_at, created_at)
 SELECT event.event_id, subscribers.webhook_id, 'pending', 0, :now, :now FROM event, subscribers
+""")
+
+# What a finished task's transaction asks first (repositories.py): the video's path,
+# and whether any webhook wants the task's event, and video.completed.
+WANTED = text(f"""
+SELECT (SELECT path FROM videos WHERE video_id = CAST(:video_id AS uuid)),
+       EXISTS (SELECT 1 FROM webhooks WHERE {_WANTS.format("task_event")}),
+       EXISTS (SELECT 1 FROM webhooks WHERE {_WANTS.format("video_event")})
 """)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from reelscan_shared.adapters.db import labels as stored_labels
 from reelscan_shared.adapters.db import outbox, task_listing
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.locks import LIBRARY_LOCK, VIDEO_FINISH_LOCK
+from reelscan_shared.adapters.db.locks import VIDEO_FINISH_LOCK, lock_library
 from reelscan_shared.adapters.db.tables import (
     ARTIFACT_COLUMNS,
     artifacts,
@@ -142,7 +142,7 @@ async def _emit_finished(conn: AsyncConnection, task: Task, now: datetime) -> No
     analysis to finish, in the transaction that finished it. Without subscribers this
     is one cheap statement (the pipeline's hot path: every task ends here)."""
     kind = EventType.TASK_COMPLETED if task.status is TaskStatus.COMPLETED else EventType.TASK_FAILED
-    path, task_wanted, video_wanted = (await conn.execute(_WANTED, {
+    path, task_wanted, video_wanted = (await conn.execute(outbox.WANTED, {
         "video_id": task.video_id, "task_event": kind.value, "video_event": EventType.VIDEO_COMPLETED.value,
     })).one()
     if task_wanted:
@@ -163,12 +163,6 @@ async def _emit_finished(conn: AsyncConnection, task: Task, now: datetime) -> No
                                                             "tasks": counts}, now)
 
 
-# The video's path, and whether any webhook wants the task's event and video.completed.
-_WANTED = text("""
-SELECT (SELECT path FROM videos WHERE video_id = CAST(:video_id AS uuid)),
-       EXISTS (SELECT 1 FROM webhooks WHERE event_types IS NULL OR CAST(:task_event AS text) = ANY(event_types)),
-       EXISTS (SELECT 1 FROM webhooks WHERE event_types IS NULL OR CAST(:video_event AS text) = ANY(event_types))
-""")
 
 class SqlVideoRepository:
     def __init__(self, db: Database) -> None:
@@ -201,7 +195,7 @@ class SqlVideoRepository:
         if not entries:
             return set()
         async with self._db.engine.begin() as conn:
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LIBRARY_LOCK})
+            await lock_library(conn)
             taken = set((await conn.execute(select(video_paths.c.path).where(
                 video_paths.c.path.in_([v.path for v, _ in entries])))).scalars().all())
             fresh = [(v, ts) for v, ts in entries if v.path not in taken]
