@@ -50,7 +50,8 @@ import search_load  # noqa: E402
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
 from stack import Service, wait_for_http  # noqa: E402
 
-from reelscan_shared.adapters.db.labels import REBUILD_ALL  # noqa: E402
+from reelscan_shared.adapters.db import labels as stored_labels  # noqa: E402
+from reelscan_shared.adapters.db import text_index  # noqa: E402
 from reelscan_shared.analyses import ANALYSES, default_config  # noqa: E402
 from reelscan_shared.domain.queues import GPU_QUEUE  # noqa: E402
 
@@ -453,10 +454,10 @@ async def bulk_load(url: str, n_tasks: int, n_artifacts: int) -> list[str]:
 
 
 async def settle(conn: asyncpg.Connection) -> None:
-    """What a library in use for a while has that a bulk load skips: the label spans the
-    workers' completions would have stored, and a vacuum (the visibility map lets counts
-    read indexes alone) with fresh planner statistics."""
-    for statement in REBUILD_ALL:
+    """What a library in use for a while has that a bulk load skips: the label spans and
+    the search rows the workers' completions would have stored, and a vacuum (the
+    visibility map lets counts read indexes alone) with fresh planner statistics."""
+    for statement in [*stored_labels.REBUILD_ALL, *text_index.REBUILD_ALL]:
         await conn.execute(statement)
     await conn.execute("VACUUM ANALYZE")
 

@@ -28,7 +28,7 @@ from reelscan_shared.adapters.db import SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.analyses import ANALYSES, default_config, validate_payload
 from reelscan_shared.domain.artifacts import Provenance
 from reelscan_shared.domain.clock import utcnow
-from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.domain.tasks import Event, TaskType
 from reelscan_shared.domain.videos import Video
 from reelscan_worker.envelopes import build_envelopes
 
@@ -124,6 +124,39 @@ async def test_words_spoken_and_shown_are_found_where_they_are(api, db) -> None:
     assert (await search(api, q="exit", types="transcript"))["items"] == []
     assert (await search(api, q="exit", video_id=talk.video_id))["items"] == []
     assert (await search(api, q="the"))["items"] == []  # only a stop word: nothing to find, not an error
+
+
+async def test_search_finds_the_current_words_only(api, db) -> None:
+    """Search rows come and go with the artifacts: a re-run's words replace the old
+    ones (what it replaced is not searchable, even when kept with KEEP_SUPERSEDED),
+    and a video's leave with the video."""
+    v = video("/videos/lecture.mp4")
+    await SqlVideoRepository(db).add_with_tasks(v, [])
+    tasks = SqlTaskRepository(db, keep_superseded=True)
+    t = task(v.video_id, TaskType.TRANSCRIPTION, config=default_config(TaskType.TRANSCRIPTION))
+    await tasks.add(t)
+    kind = ANALYSES[TaskType.TRANSCRIPTION].artifact_type
+
+    async def run(*sentences: str) -> None:
+        await tasks.start(t.task_id, utcnow())
+        items = [sentence(i * 5_000, i * 5_000 + 4_000, s) for i, s in enumerate(sentences)]
+        version = validate_payload(kind, items[0]["payload"])[0]
+        await tasks.complete_with_artifacts(t.task_id, build_envelopes(t, kind, version, items, PROVENANCE),
+                                            utcnow())
+
+    await run("Photosynthesis needs light.", "Chlorophyll is green.")
+    assert [h["text"] for h in (await search(api, q="chlorophyll"))["items"]] == ["Chlorophyll is green."]
+    await tasks.apply(t.task_id, Event.RERUN, utcnow())
+    await run("Photosynthesis needs sunlight.")
+    assert (await search(api, q="chlorophyll"))["items"] == []
+    assert [h["text"] for h in (await search(api, q="photosynthesis"))["items"]] == ["Photosynthesis needs sunlight."]
+    kept = (await api.get(f"/videos/{v.video_id}/artifacts", params={"superseded": "true"})).json()["items"]
+    assert len(kept) == 2  # kept, readable, not searchable
+
+    async with db.engine.begin() as conn:
+        await conn.execute(sa.text("DELETE FROM videos WHERE video_id = :v"), {"v": v.video_id})
+        assert (await conn.execute(sa.text("SELECT count(*) FROM artifact_text"))).scalar_one() == 0
+    assert (await search(api, q="photosynthesis"))["items"] == []
 
 
 async def test_search_pages_walk_every_hit_once_best_first(api, db) -> None:

@@ -32,7 +32,7 @@ class TextHitOut(BaseModel):
 
     @classmethod
     def of(cls, h: TextHit) -> TextHitOut:
-        return cls(**asdict(h), frame_url=frame_url(h.video_id, h.match_ms))
+        return cls(**vars(h), frame_url=frame_url(h.video_id, h.match_ms))  # vars: asdict deep-copies every field
 
 
 class TextSearchOut(BaseModel):

@@ -15,12 +15,16 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from reelscan_shared.adapters.db.tables import CONFIDENCE, LABEL, OCR_VECTOR, SEARCH_LANGUAGE, SEARCH_TEXT
+from reelscan_shared.adapters.db.tables import CONFIDENCE, LABEL, OCR_FOLD, SEARCH_LANGUAGE, SEARCH_TEXT
 
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
+
+# The on-screen text column as this revision made it (0009 moved it to artifact_text).
+OCR_VECTOR = ("CASE WHEN artifact_type = 'ocr_text' THEN to_tsvector('simple'::regconfig, "
+              + OCR_FOLD.format("payload ->> 'text'") + ") END")
 
 
 def upgrade() -> None:

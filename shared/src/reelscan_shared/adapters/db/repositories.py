@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from reelscan_shared.adapters.db import labels as stored_labels
-from reelscan_shared.adapters.db import outbox, task_listing
+from reelscan_shared.adapters.db import outbox, task_listing, text_index
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.locks import VIDEO_FINISH_LOCK, lock_library
 from reelscan_shared.adapters.db.tables import (
@@ -275,10 +275,12 @@ class SqlTaskRepository:
                     select(*ARTIFACT_COLUMNS, literal(now).label("superseded_at")).where(
                         artifacts.c.task_id == task_id)))
             await conn.execute(delete(artifacts).where(artifacts.c.task_id == task_id))
+            artifact_type = ANALYSES[completed.task_type].artifact_type.value
             if new_artifacts:
                 await conn.execute(insert(artifacts), [_artifact_row(a) for a in new_artifacts])
+                await text_index.add(conn, task_id, artifact_type)
             # Every path that changes artifacts keeps the merged label spans in step.
-            await stored_labels.refresh(conn, completed.video_id, ANALYSES[completed.task_type].artifact_type.value)
+            await stored_labels.refresh(conn, completed.video_id, artifact_type)
         return True
 
     async def segments(self, task_id: str) -> list[Segment]:

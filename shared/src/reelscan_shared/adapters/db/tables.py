@@ -117,8 +117,6 @@ SEARCH_TEXT = "CASE WHEN artifact_type IN ('transcript_segment', 'ocr_text') THE
 # it, and its word similarity of a short word with one misread letter ("exit" vs
 # "exlt": 2 of 5 trigrams) is under its default threshold anyway.
 OCR_FOLD = "replace(replace(translate(lower({}), '0l|1!58$', 'oiiiisbs'), 'rn', 'm'), 'vv', 'w')"
-OCR_VECTOR = ("CASE WHEN artifact_type = 'ocr_text' THEN to_tsvector('simple'::regconfig, "
-              + OCR_FOLD.format("payload ->> 'text'") + ") END")
 LABEL = ("CASE artifact_type WHEN 'object_detection' THEN payload ->> 'label' "
          "WHEN 'place_classification' THEN coalesce(payload ->> 'label', payload -> 'top_k' -> 0 ->> 'label') "
          "WHEN 'face_detection' THEN 'face' END")
@@ -146,23 +144,39 @@ artifacts = Table(
     # What search reads, computed by PostgreSQL from the payload (every schema version
     # of it), so no writer can forget them; see adapters/db/search.py.
     Column("search_text", Text, Computed(SEARCH_TEXT, persisted=True)),
-    Column("search_vector", TSVECTOR, Computed(f"to_tsvector({SEARCH_LANGUAGE}, {SEARCH_TEXT})", persisted=True)),
-    Column("ocr_vector", TSVECTOR, Computed(OCR_VECTOR, persisted=True)),
     Column("label", Text, Computed(LABEL, persisted=True)),
     Column("confidence", Float, Computed(CONFIDENCE, persisted=True)),
     Index("ix_artifacts_video_type_span", "video_id", "artifact_type", "span_start_ms"),
     Index("ix_artifacts_task_id", "task_id"),
-    # fastupdate off: with it on, every search also scans the index's unsorted pending
-    # list (up to 4 MB), which made a one-word search 10 ms instead of 0.5 ms until a
-    # VACUUM; steady search time is worth the slower inserts (migration 0005).
-    Index("ix_artifacts_search_vector", "search_vector", postgresql_using="gin",
-          postgresql_where="search_vector IS NOT NULL", postgresql_with={"fastupdate": "off"}),
-    Index("ix_artifacts_ocr_vector", "ocr_vector", postgresql_using="gin", postgresql_where="ocr_vector IS NOT NULL",
-          postgresql_with={"fastupdate": "off"}),
     # "Which videos show X": the label's rows, per video in time order, with what the
     # time-on-screen sum needs, from the index alone.
     Index("ix_artifacts_label_video_span", "label", "artifact_type", "video_id", "span_start_ms",
           postgresql_include=["span_end_ms", "confidence"], postgresql_where="label IS NOT NULL"),
+)
+
+# Full-text search's rows (adapters/db/text_index.py): one per text artifact (a
+# transcript sentence, a piece of on-screen text) with its words as tsvectors, written
+# with the artifacts. A table of its own because a search ranks every row that matches:
+# these rows are a tenth the size of the artifacts' (no payload or provenance), so the
+# pages a search reads stay in memory and each row is cheap to read (migration 0009).
+artifact_text = Table(
+    "artifact_text",
+    metadata,
+    Column("artifact_id", UUID(as_uuid=False), ForeignKey("artifacts.artifact_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("video_id", UUID(as_uuid=False), nullable=False),
+    Column("artifact_type", String(32), nullable=False),
+    Column("span_start_ms", BigInteger, nullable=False),
+    Column("span_end_ms", BigInteger, nullable=False),
+    Column("search_vector", TSVECTOR, nullable=False),  # the words, stemmed (SEARCH_LANGUAGE)
+    Column("ocr_vector", TSVECTOR, nullable=True),  # on-screen text only: its words with OCR_FOLD applied
+    # fastupdate off: with it on, every search also scans the index's unsorted pending
+    # list (up to 4 MB), which made a one-word search 10 ms instead of 0.5 ms until a
+    # VACUUM; steady search time is worth the slower inserts (migration 0005).
+    Index("ix_artifact_text_search_vector", "search_vector", postgresql_using="gin",
+          postgresql_with={"fastupdate": "off"}),
+    Index("ix_artifact_text_ocr_vector", "ocr_vector", postgresql_using="gin",
+          postgresql_where="ocr_vector IS NOT NULL", postgresql_with={"fastupdate": "off"}),
 )
 
 # Per video and label, where it appears (adapters/db/labels.py): the artifacts' spans
