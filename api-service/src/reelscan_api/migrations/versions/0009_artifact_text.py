@@ -4,8 +4,9 @@ A search ranks every row that matches its words (ts_rank_cd reads each row's
 tsvector), so a common word reads thousands of rows. As columns of `artifacts` those
 vectors sat in rows ten times their size (payload, provenance): the pages a search
 touched did not stay in memory and every row was slow to read. `artifact_text` holds
-one row per text artifact (its span and its two tsvectors); GET /search p95 at 16
-clients over a million artifacts went from 55 to 43 ms (bench-scale, same machine).
+one row per text artifact (its span and its two tsvectors). With the queries computed
+once per search (search.py), GET /search p95 at 16 clients over a million artifacts
+went from 55 to 38 ms (bench-scale, same machine; README).
 
 This migration fills it from the artifacts already stored (a pass over the text
 artifacts: minutes on tens of millions), then drops the two vector columns of
