@@ -52,7 +52,9 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
               ("blazeface-short", {"FACES_MODEL": "blazeface-short"}, {"min_confidence": 0.5}),
               ("opencv-haar", {"FACES_MODEL": "opencv-haar"}, {}),
               ("opencv-haar@0.25", {"FACES_MODEL": "opencv-haar"}, {"min_confidence": 0.25})],  # the old default
-    "scenes": [(f"content-{t:g}", {}, {"threshold": t}) for t in (27.0, 20.0, 12.0)],
+    "scenes": [("content-27+shape-0.4", {}, {}),
+               *[(f"content-27+shape-{h:g}", {}, {"hash_threshold": h}) for h in (0.3, 0.5)],
+               *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0}) for t in (27.0, 12.0)]],
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}), ("easyocr", {"OCR_ENGINE": "easyocr"}, {})],
     "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {})],
 }
@@ -166,11 +168,11 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
             "scenes": ("hard_cuts_found", "hard_cuts", "fades_found", "fades", "invented"),
             "ocr": ("words_read", "words_shown", "false_words"),
             "transcription": ("wer", "keywords_heard", "keywords")}
-    lines = [f"{'analysis':<14}{'candidate':<18}{'figures':<70}{'s/min video':>12}"]
+    lines = [f"{'analysis':<14}{'candidate':<22}{'figures':<70}{'s/min video':>12}"]
     for analysis, rows in results.items():
         for r in rows:
             figures = ", ".join(f"{k}={r[k]}" for k in keys[analysis])
-            lines.append(f"{analysis:<14}{r['candidate']:<18}{figures:<70}{r['seconds_per_video_minute']:>12}")
+            lines.append(f"{analysis:<14}{r['candidate']:<22}{figures:<70}{r['seconds_per_video_minute']:>12}")
     return "\n".join(lines)
 
 

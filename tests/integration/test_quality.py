@@ -57,6 +57,20 @@ async def test_the_default_scene_detector_finds_a_cut_between_two_similar_shots(
     assert len(cuts) == 1 and abs(cuts[0] - 2000) <= 1000 / FPS, cuts
 
 
+async def test_the_default_scene_detector_finds_a_cut_between_two_dim_grey_shots(tmp_path) -> None:
+    # Night, a dull room, then another: ContentDetector alone misses this cut (its
+    # colour and edges hardly change); the frames' shapes do.
+    library = tmp_path / "library"
+    rng = np.random.default_rng(11)
+    first, second = (np.ascontiguousarray(qv.dim(qv.texture(rng))[:, :qv.SIZE[0]]) for _ in range(2))
+    video = sv.write_video(library / "dim.mp4", still(first, 2.0) + still(second, 2.0))
+    async with ml_service(library, tmp_path) as client:
+        resp = await infer(client, "scene_detection", video)
+    assert resp.status_code == 200, resp.text
+    cuts = [i["payload"]["start_ms"] for i in resp.json()["items"] if i["payload"]["start_ms"] > 0]
+    assert len(cuts) == 1 and abs(cuts[0] - 2000) <= 1000 / FPS, cuts
+
+
 async def test_the_default_ocr_reads_a_word_over_a_busy_background(tmp_path) -> None:
     library = tmp_path / "library"
     image = np.ascontiguousarray(qv.photos()[0][:, :qv.SIZE[0]])  # coffee, no plate under the word

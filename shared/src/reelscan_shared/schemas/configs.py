@@ -70,5 +70,7 @@ class TranscriptionConfig(AnalysisConfig):
 
 
 class ScenesConfig(AnalysisConfig):
-    threshold: float = Field(27.0, gt=0, le=255)
+    threshold: float = Field(27.0, gt=0, le=255, description="ContentDetector: change in colour and edges")
+    hash_threshold: float = Field(0.40, ge=0, le=1, description="HashDetector beside it: share of a frame's "
+                                                                  "perceptual hash that changes (0: off)")
     min_scene_len_s: float = Field(0.5, ge=0, le=3600)
