@@ -56,7 +56,9 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
                *[(f"content-27+shape-{h:g}", {}, {"hash_threshold": h}) for h in (0.3, 0.5)],
                *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0}) for t in (27.0, 12.0)]],
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}), ("easyocr", {"OCR_ENGINE": "easyocr"}, {})],
-    "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {})],
+    # base and larger: only where their weights are in MODEL_CACHE_DIR (`models pull`), else skipped
+    "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {}), ("base", {"TRANSCRIBE_MODEL": "base"}, {}),
+                      ("small.en", {"TRANSCRIBE_MODEL": "small.en"}, {})],
 }
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
          "transcription": TaskType.TRANSCRIPTION}
@@ -192,7 +194,11 @@ def main() -> None:
         for name, settings, overrides in CANDIDATES[analysis]:
             if named and name not in named:
                 continue
-            items, seconds = asyncio.run(infer(video, task, settings, overrides))
+            try:
+                items, seconds = asyncio.run(infer(video, task, settings, overrides))
+            except httpx.HTTPStatusError as exc:  # weights not installed: say so, go on
+                print(json.dumps({analysis: {"candidate": name, "skipped": exc.response.text[:300]}}), flush=True)
+                continue
             # what was found, to score again without running the models
             (video.parent / f"items-{analysis}-{name}.json").write_text(json.dumps(items))
             row = {"candidate": name, "settings": settings, "config": overrides,
