@@ -45,29 +45,28 @@ async def test_the_default_face_detector_finds_the_face_and_nothing_in_print_or_
     assert len({t for t, _, _ in seen}) == 4, f"the face in each of the 4 frames sampled: {seen}"
 
 
-async def test_the_default_scene_detector_finds_a_cut_between_two_similar_shots(tmp_path) -> None:
+async def cuts_between(tmp_path: Path, first: np.ndarray, second: np.ndarray) -> list[int]:
+    """Where the default scene detector cuts a clip of two 2 s shots (ms, the start left out)."""
     library = tmp_path / "library"
-    shot = np.ascontiguousarray(qv.texture(np.random.default_rng(8))[:, :qv.SIZE[0]])
-    similar = np.ascontiguousarray(qv.similar_shot(shot))
-    video = sv.write_video(library / "similar.mp4", still(shot, 2.0) + still(similar, 2.0))
+    video = sv.write_video(library / "shots.mp4", still(first, 2.0) + still(second, 2.0))
     async with ml_service(library, tmp_path) as client:
         resp = await infer(client, "scene_detection", video)
     assert resp.status_code == 200, resp.text
-    cuts = [i["payload"]["start_ms"] for i in resp.json()["items"] if i["payload"]["start_ms"] > 0]
+    return [i["payload"]["start_ms"] for i in resp.json()["items"] if i["payload"]["start_ms"] > 0]
+
+
+async def test_the_default_scene_detector_finds_a_cut_between_two_similar_shots(tmp_path) -> None:
+    shot = np.ascontiguousarray(qv.texture(np.random.default_rng(8))[:, :qv.SIZE[0]])
+    cuts = await cuts_between(tmp_path, shot, np.ascontiguousarray(qv.similar_shot(shot)))
     assert len(cuts) == 1 and abs(cuts[0] - 2000) <= 1000 / FPS, cuts
 
 
 async def test_the_default_scene_detector_finds_a_cut_between_two_dim_grey_shots(tmp_path) -> None:
     # Night, a dull room, then another: ContentDetector alone misses this cut (its
     # colour and edges hardly change); the frames' shapes do.
-    library = tmp_path / "library"
     rng = np.random.default_rng(11)
     first, second = (np.ascontiguousarray(qv.dim(qv.texture(rng))[:, :qv.SIZE[0]]) for _ in range(2))
-    video = sv.write_video(library / "dim.mp4", still(first, 2.0) + still(second, 2.0))
-    async with ml_service(library, tmp_path) as client:
-        resp = await infer(client, "scene_detection", video)
-    assert resp.status_code == 200, resp.text
-    cuts = [i["payload"]["start_ms"] for i in resp.json()["items"] if i["payload"]["start_ms"] > 0]
+    cuts = await cuts_between(tmp_path, first, second)
     assert len(cuts) == 1 and abs(cuts[0] - 2000) <= 1000 / FPS, cuts
 
 
