@@ -6,8 +6,8 @@ ContentDetector (change in colour and edges) misses cuts between two dim, grey s
 and between two shots of much the same thing, 17/20 and 2/3 alone; HashDetector (a
 perceptual hash of the frame's coarse shape) misses others, 17/20 and 3/3 at 0.35.
 Together: 20/20 and 3/3, none invented, and none on a minute of panning, moving
-footage without a cut. The hash threshold finds them all from 0.35 to 0.45 (0.50
-misses two); 0.40 is the middle.
+footage without a cut. The hash threshold finds them all from 0.3 to 0.45 (0.5
+misses two); 0.4 is the default.
 
 The hash runs as ShapeDetector: PySceneDetect's HashDetector hashes a frame with no
 coarse shape (a solid colour, a fine pattern) from noise, and reported a cut in the
@@ -55,9 +55,9 @@ class ShapeDetector(HashDetector):  # type: ignore[misc]  # scenedetect ships no
 
     A hash bit says whether one low-frequency coefficient of the frame is above their
     median; where most coefficients sit at the median (within 0.1 % of the DC
-    coefficient, the frame's mean brightness), the bits are noise. Such a frame is skipped: the next frame with a shape
-    is compared with the last one. A black frame hashes to all zeros, so a fade through
-    black is a change of shape.
+    coefficient, the frame's mean brightness), the bits are noise. Such a frame is
+    skipped: the next frame with a shape is compared with the last one. A black frame
+    hashes to all zeros, so a fade through black is a change of shape.
     """
 
     def __init__(self, threshold: float, min_scene_len: int) -> None:
