@@ -58,7 +58,9 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}), ("easyocr", {"OCR_ENGINE": "easyocr"}, {})],
     # base and larger: only where their weights are in MODEL_CACHE_DIR (`models pull`), else skipped
     "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {}), ("base", {"TRANSCRIBE_MODEL": "base"}, {}),
-                      ("small.en", {"TRANSCRIBE_MODEL": "small.en"}, {})],
+                      ("small.en", {"TRANSCRIBE_MODEL": "small.en"}, {}),
+                      *[(f"openai-whisper-{size}", {"TRANSCRIBE_ENGINE": "openai-whisper", "TRANSCRIBE_MODEL": size}, {})
+                        for size in ("tiny.en", "base")]],
 }
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
          "transcription": TaskType.TRANSCRIPTION}

@@ -35,7 +35,9 @@ class MLSettings(CommonSettings):
     torch_threads: int = Field(0, alias="TORCH_THREADS", ge=0, description="0 = torch's default")
     objects_model: str = Field("yolo11n", alias="OBJECTS_MODEL")
     faces_model: str = Field("blazeface-full", alias="FACES_MODEL")
-    transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL")
+    transcribe_engine: str = Field("faster-whisper", alias="TRANSCRIBE_ENGINE",
+                                   description="faster-whisper (CTranslate2) or openai-whisper (PyTorch checkpoints)")
+    transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL", description="Whisper size, e.g. tiny.en, base")
     ocr_engine: str = Field("rapidocr", alias="OCR_ENGINE",
                             description="rapidocr (PP-OCR, fastest on CPU) or easyocr (OCR_LANGS)")
     ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes")
@@ -61,5 +63,5 @@ class MLSettings(CommonSettings):
         return ANALYSES_WITH_MODELS if "all" in names else tuple(TaskType(n) for n in names)
 
     def profiles(self) -> dict[TaskType, ModelProfile]:
-        return chosen_profiles(self.objects_model, self.faces_model, self.transcribe_model, self.ocr_engine,
-                               _csv(self.ocr_langs) or ("en",), self.places_model)
+        return chosen_profiles(self.objects_model, self.faces_model, (self.transcribe_engine, self.transcribe_model),
+                               self.ocr_engine, _csv(self.ocr_langs) or ("en",), self.places_model)

@@ -78,10 +78,12 @@ async def run_transcribe(ctx: InferenceContext, path: Path, cfg: TranscriptionCo
         covered = ctx.end_ms
         if audio.size:  # a silent video has an empty transcript, not an error
             [(segments, language)] = await ctx.model_call(model, [audio], cfg, cancel=ctx.cancel)
-            segments = [{**s, "start_ms": s["start_ms"] + ctx.start_ms, "end_ms": s["end_ms"] + ctx.start_ms}
-                        for s in segments]
+            heard_until = ctx.start_ms + round(audio.size * 1000 / frames.AUDIO_RATE)
+            # Times from the video's start, and inside the audio heard: Whisper's last
+            # timestamp in a window can point past the end of the audio.
+            segments = [{**s, "start_ms": min(s["start_ms"] + ctx.start_ms, heard_until),
+                         "end_ms": min(s["end_ms"] + ctx.start_ms, heard_until)} for s in segments]
             if ctx.end_ms is not None:
-                heard_until = ctx.start_ms + round(audio.size * 1000 / frames.AUDIO_RATE)
                 segments, covered = heard_whole(segments, ctx.start_ms, ctx.end_ms, heard_until, ended)
             items = transcript_items(segments, language)
         return AnalyzerOutput(items=items, duration_ms=duration, producer="reelscan-ml/transcribe",

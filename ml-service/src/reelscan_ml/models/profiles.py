@@ -1,6 +1,6 @@
 """The model catalog: for each analysis, named profiles an operator picks by
-environment (OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_ENGINE and OCR_LANGS,
-PLACES_MODEL).
+environment (OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_ENGINE and TRANSCRIBE_MODEL,
+OCR_ENGINE and OCR_LANGS, PLACES_MODEL).
 
 A profile is data only: which backend loads it, the architecture, the classes,
 the input size, the weights files (relative to MODEL_CACHE_DIR, with the
@@ -29,7 +29,7 @@ class WeightsFile:
 class ModelProfile:
     analysis: TaskType
     name: str
-    backend: str  # ultralytics | opencv-haar | faster-whisper | easyocr | rapidocr | torchvision-places
+    backend: str  # ultralytics | blazeface | opencv-haar | faster-whisper | openai-whisper | easyocr | rapidocr | ...
     architecture: str
     classes: str
     input_size: int | None
@@ -96,6 +96,44 @@ def _whisper(size: str) -> ModelProfile:
 
 TRANSCRIBE = {size: _whisper(size) for size in _WHISPER_SIZES}
 
+# OpenAI's own checkpoints: the SHA-256 is the folder of each file's published URL
+# (whisper/__init__.py's _MODELS), so a pulled file is checked against it.
+_OPENAI_WHISPER = "https://openaipublic.azureedge.net/main/whisper/models"
+_OPENAI_WHISPER_SHA256 = {
+    "tiny.en": "d3dd57d32accea0b295c96e26691aa14d8822fac7d9d27d5dc00b4ca2826dd03",
+    "tiny": "65147644a518d12f04e32d6f3b26facc3f8dd46e5390956a9424a650c0ce22b9",
+    "base.en": "25a8566e1d0c1e2231d1c762132cd20e0f96a85d16145c3a00adf5d1ac670ead",
+    "base": "ed3a0b6b1c0edf879ad9b11b1af5a0e6ab5db9205f891f668f8b0e6c6326e34e",
+    "small.en": "f953ad0fd29cacd07d5a9eda5624af0f6bcf2258be67c92b79389873d91e0872",
+    "small": "9ecf779972d90ba49c06d968637d720dd632c55bbf19d441fb42bf17a411e794",
+    "medium.en": "d7440d1dc186f76616474e0ff0b3b6b879abc9d1a4926b7adfa41db2d497ab4f",
+    "medium": "345ae4da62f9b3d59415adc60127b97c714f32e89e936602e85993674d08dcb1",
+    "large-v3": "e5b1a55b89c1367dacf97e3e19bfd829a01529dbfdeefa8caeb59b3f1b81dadb",
+}
+
+
+def _openai_whisper(size: str) -> ModelProfile:
+    sha256 = _OPENAI_WHISPER_SHA256[size]
+    return ModelProfile(
+        analysis=TaskType.TRANSCRIPTION, name=size, backend="openai-whisper", architecture=f"whisper-{size}",
+        classes="speech-to-text", input_size=None,
+        files=(WeightsFile(f"openai-whisper/{size}.pt", f"{_OPENAI_WHISPER}/{sha256}/{size}.pt", sha256),),
+    )
+
+
+TRANSCRIBE_ENGINES = {"faster-whisper": TRANSCRIBE,
+                      "openai-whisper": {size: _openai_whisper(size) for size in _WHISPER_SIZES}}
+
+
+def transcribe_engine(engine: str, size: str) -> ModelProfile:
+    """TRANSCRIBE_ENGINE (faster-whisper or openai-whisper) with TRANSCRIBE_MODEL, a Whisper size."""
+    if engine not in TRANSCRIBE_ENGINES:
+        raise ValueError(f"unknown transcription engine {engine!r}; choose one of {sorted(TRANSCRIBE_ENGINES)}")
+    sizes = TRANSCRIBE_ENGINES[engine]
+    if size not in sizes:
+        raise ValueError(f"unknown {engine} model {size!r}; choose one of {list(sizes)}")
+    return sizes[size]
+
 _EASYOCR = "https://github.com/JaidedAI/EasyOCR/releases/download"
 
 
@@ -140,8 +178,7 @@ def _places(arch: str) -> ModelProfile:
 PLACES = {p.name: p for p in map(_places, ("resnet18", "resnet50"))}
 
 CATALOG: dict[TaskType, dict[str, ModelProfile]] = {
-    TaskType.OBJECT_DETECTION: OBJECTS, TaskType.FACE_DETECTION: FACES, TaskType.TRANSCRIPTION: TRANSCRIBE,
-    TaskType.PLACE_DETECTION: PLACES,
+    TaskType.OBJECT_DETECTION: OBJECTS, TaskType.FACE_DETECTION: FACES, TaskType.PLACE_DETECTION: PLACES,
 }
 
 
@@ -153,14 +190,14 @@ def choose(analysis: TaskType, name: str) -> ModelProfile:
     return choices[name]
 
 
-def chosen_profiles(objects: str, faces: str, transcribe: str, ocr_engine_name: str, ocr_langs: tuple[str, ...],
-                    places: str) -> dict[TaskType, ModelProfile]:
-    """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_MODEL, OCR_ENGINE (with
-    OCR_LANGS for EasyOCR), PLACES_MODEL."""
+def chosen_profiles(objects: str, faces: str, transcribe: tuple[str, str], ocr_engine_name: str,
+                    ocr_langs: tuple[str, ...], places: str) -> dict[TaskType, ModelProfile]:
+    """Profiles named by OBJECTS_MODEL, FACES_MODEL, TRANSCRIBE_ENGINE with TRANSCRIBE_MODEL,
+    OCR_ENGINE (with OCR_LANGS for EasyOCR), PLACES_MODEL."""
     return {
         TaskType.OBJECT_DETECTION: choose(TaskType.OBJECT_DETECTION, objects),
         TaskType.FACE_DETECTION: choose(TaskType.FACE_DETECTION, faces),
-        TaskType.TRANSCRIPTION: choose(TaskType.TRANSCRIPTION, transcribe),
+        TaskType.TRANSCRIPTION: transcribe_engine(*transcribe),
         TaskType.OCR: ocr_engine(ocr_engine_name, ocr_langs),
         TaskType.PLACE_DETECTION: choose(TaskType.PLACE_DETECTION, places),
     }

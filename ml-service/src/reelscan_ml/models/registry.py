@@ -12,6 +12,7 @@ from reelscan_ml.models.blazeface import BlazeFaceDetector
 from reelscan_ml.models.faces import HaarFaceDetector
 from reelscan_ml.models.ocr import EasyOCRReader
 from reelscan_ml.models.ocr_rapid import RapidOCRReader
+from reelscan_ml.models.openai_whisper import OpenAIWhisper
 from reelscan_ml.models.places import Places365Classifier
 from reelscan_ml.models.whisper import FasterWhisper
 from reelscan_ml.models.yolo import UltralyticsDetector
@@ -22,6 +23,7 @@ BACKENDS: dict[str, type[Model]] = {
     "opencv-haar": HaarFaceDetector,
     "blazeface": BlazeFaceDetector,
     "faster-whisper": FasterWhisper,
+    "openai-whisper": OpenAIWhisper,
     "easyocr": EasyOCRReader,
     "rapidocr": RapidOCRReader,
     "torchvision-places": Places365Classifier,

