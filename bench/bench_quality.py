@@ -55,13 +55,22 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
     "scenes": [("content-27+shape-0.4", {}, {}),
                *[(f"content-27+shape-{h:g}", {}, {"hash_threshold": h}) for h in (0.3, 0.5)],
                *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0}) for t in (27.0, 12.0)]],
-    "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}), ("easyocr", {"OCR_ENGINE": "easyocr"}, {})],
+    # At min_confidence 0.05 nearly every word read is kept, so that the threshold can be
+    # swept after the run (SWEEP); the default's own run is scored as it is.
+    "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}),
+            *[(f"{engine}@0.05", {"OCR_ENGINE": engine}, {"min_confidence": 0.05})
+              for engine in ("rapidocr", "easyocr")]],
     # base and larger: only where their weights are in MODEL_CACHE_DIR (`models pull`), else skipped
     "transcription": [("tiny.en", {"TRANSCRIBE_MODEL": "tiny.en"}, {}), ("base", {"TRANSCRIBE_MODEL": "base"}, {}),
                       ("small.en", {"TRANSCRIBE_MODEL": "small.en"}, {}),
-                      *[(f"openai-whisper-{size}", {"TRANSCRIBE_ENGINE": "openai-whisper", "TRANSCRIBE_MODEL": size}, {})
+                      *[(f"openai-whisper-{size}", {"TRANSCRIBE_ENGINE": "openai-whisper",
+                                                    "TRANSCRIBE_MODEL": size}, {})
                         for size in ("tiny.en", "base")]],
 }
+# min_confidence thresholds scored from one low-threshold run: a span is kept when its
+# best reading reaches the threshold (what a run at that threshold keeps, but for a span
+# whose weaker readings would no longer join it).
+SWEEP = {"ocr": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
          "transcription": TaskType.TRANSCRIPTION}
 
@@ -167,6 +176,14 @@ def score(analysis: str, items: list[dict[str, Any]], truth: qv.Truth, config: d
     return score_transcription(items, truth)
 
 
+def sweep(analysis: str, items: list[dict[str, Any]], truth: qv.Truth, config: dict[str, Any]
+          ) -> list[dict[str, Any]]:
+    """The figures at each SWEEP threshold above the run's own."""
+    return [{"min_confidence": t, **score(analysis, [i for i in items if i["payload"]["best_confidence"] >= t],
+                                          truth, config)}
+            for t in SWEEP.get(analysis, ()) if t > config.get("min_confidence", 1.0)]
+
+
 def table(results: dict[str, list[dict[str, Any]]]) -> str:
     keys = {"faces": ("recall", "precision", "false_per_face_free_minute"),
             "scenes": ("hard_cuts_found", "hard_cuts", "fades_found", "fades", "invented"),
@@ -207,6 +224,8 @@ def main() -> None:
                    "model_profile": items[0]["model_profile"] if items else None,
                    **score(analysis, items, truth, default_config(task) | overrides),
                    "seconds_per_video_minute": round(seconds / minutes, 2)}
+            if thresholds := sweep(analysis, items, truth, default_config(task) | overrides):
+                row["sweep"] = thresholds
             print(json.dumps({analysis: row}), flush=True)
             results.setdefault(analysis, []).append(row)
     report = {"video": {"seconds": truth.seconds, "chapters": chapters, "seed": 13, "size": list(qv.SIZE)},
