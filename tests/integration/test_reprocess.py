@@ -55,12 +55,12 @@ async def test_reprocess_a_video_with_a_config_change(api, db, redis, library) -
     await redis.flushall()
 
     resp = await api.post(f"/videos/{video['video_id']}/reprocess",
-                          json={"analyses": ["ocr"], "config": {"ocr": {"min_confidence": 0.6}}})
+                          json={"analyses": ["ocr"], "config": {"ocr": {"min_confidence": 0.45}}})
     assert resp.status_code == 200, resp.text
     body = resp.json()
     [ocr] = body["tasks"]
     assert body["enqueued"] == 1 and ocr["status"] == "pending" and ocr["priority"] == "low"
-    assert ocr["config"]["min_confidence"] == 0.6 and ocr["config"]["frame_interval_s"] == 2.0  # the rest kept
+    assert ocr["config"]["min_confidence"] == 0.45 and ocr["config"]["frame_interval_s"] == 2.0  # the rest kept
     # Low: behind anything normal enqueued meanwhile.
     score = await redis.zscore(GPU_QUEUE, ocr["job_id"])
     assert score > utcnow().timestamp() * 1000 - PRIORITY_HEADSTART[Priority.NORMAL] / 2
