@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,26 @@ def test_an_unknown_engine_or_size_fails_start_up_with_the_choices() -> None:
         MLSettings(TRANSCRIBE_ENGINE="whisper.cpp")
     with pytest.raises(ValueError, match="large-v3"):
         MLSettings(TRANSCRIBE_ENGINE="openai-whisper", TRANSCRIBE_MODEL="huge")
+
+
+def test_a_cancelled_request_stops_at_the_next_window(tmp_path, checkpoint) -> None:
+    from reelscan_ml.models.openai_whisper import OpenAIWhisper
+    from reelscan_ml.models.profiles import transcribe_engine
+    from reelscan_shared.schemas.configs import TranscriptionConfig
+
+    cached = tmp_path / "openai-whisper" / "tiny.en.pt"
+    cached.parent.mkdir()
+    cached.symlink_to(checkpoint)
+    model = OpenAIWhisper(transcribe_engine("openai-whisper", "tiny.en"), tmp_path, "cpu")
+    model.load()
+    noise = (np.random.default_rng(0).standard_normal(16_000 * 3) * 0.05).astype(np.float32)
+    cancel = threading.Event()
+    cancel.set()
+    assert model.predict_batch([noise], TranscriptionConfig(), cancel=cancel) == [([], "en")]
+    # The same call not cancelled: the untrained model says something (so the above was the
+    # cancel). Seeded: Whisper's fallback samples at temperatures above 0.
+    import torch
+
+    torch.manual_seed(0)
+    [(segments, language)] = model.predict_batch([noise], TranscriptionConfig(), cancel=threading.Event())
+    assert segments and language == "en"
