@@ -6,7 +6,7 @@ fetched by ``models pull`` from OpenAI's published URLs and checked against the
 SHA-256 those URLs carry. Nothing ships them offline, so without ``models pull``
 the engine fails to load and says so.
 
-The checkpoint is hashed when it loads. A file that is not OpenAI's (a fine-tune,
+The checkpoint is hashed when it first loads. A file that is not OpenAI's (a fine-tune,
 or the untrained checkpoint the tests build) still loads, and its artifacts say so:
 ``model_profile`` ends in ``-unverified-sha256-<first 12 hex digits>``.
 
@@ -16,8 +16,10 @@ the text before, Whisper's temperature fallback), so the two compare on one foot
 
 from __future__ import annotations
 
+import functools
 import threading
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,13 @@ class _Cancelled(Exception):
     pass
 
 
+@functools.cache
+def _checkpoint_sha256(path: Path, size: int, mtime_ns: int) -> str:  # noqa: ARG001 - the file's version
+    """Hashed once per version of the file: a reload after MODEL_TTL does not read
+    large-v3's 3 GB again."""
+    return sha256_of(path)
+
+
 class OpenAIWhisper(SpeechModel):
     library = "openai-whisper"
 
@@ -41,7 +50,8 @@ class OpenAIWhisper(SpeechModel):
         import whisper
 
         assert where.path is not None
-        digest = sha256_of(where.path)
+        stat = where.path.stat()
+        digest = _checkpoint_sha256(where.path, stat.st_size, stat.st_mtime_ns)
         self.library_version = version("openai-whisper")
         model = whisper.load_model(str(where.path), device=self.device)
         precision = "fp16" if self.device == "cuda" else "fp32"

@@ -9,9 +9,13 @@ standard download location), and where trained weights can come from offline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from reelscan_shared.domain.tasks import TaskType
+
+_T = TypeVar("_T")
 
 # Scene detection needs no model.
 ANALYSES_WITH_MODELS = (TaskType.OBJECT_DETECTION, TaskType.FACE_DETECTION, TaskType.TRANSCRIPTION, TaskType.OCR,
@@ -125,14 +129,16 @@ TRANSCRIBE_ENGINES = {"faster-whisper": TRANSCRIBE,
                       "openai-whisper": {size: _openai_whisper(size) for size in _WHISPER_SIZES}}
 
 
+def pick(what: str, name: str, choices: Mapping[str, _T]) -> _T:
+    """``choices[name]``; an unknown name is a ValueError that lists the choices."""
+    if name not in choices:
+        raise ValueError(f"unknown {what} {name!r}; choose one of {list(choices)}")
+    return choices[name]
+
+
 def transcribe_engine(engine: str, size: str) -> ModelProfile:
     """TRANSCRIBE_ENGINE (faster-whisper or openai-whisper) with TRANSCRIBE_MODEL, a Whisper size."""
-    if engine not in TRANSCRIBE_ENGINES:
-        raise ValueError(f"unknown transcription engine {engine!r}; choose one of {sorted(TRANSCRIBE_ENGINES)}")
-    sizes = TRANSCRIBE_ENGINES[engine]
-    if size not in sizes:
-        raise ValueError(f"unknown {engine} model {size!r}; choose one of {list(sizes)}")
-    return sizes[size]
+    return pick(f"{engine} model", size, pick("transcription engine", engine, TRANSCRIBE_ENGINES))
 
 _EASYOCR = "https://github.com/JaidedAI/EasyOCR/releases/download"
 
@@ -184,10 +190,7 @@ CATALOG: dict[TaskType, dict[str, ModelProfile]] = {
 
 def choose(analysis: TaskType, name: str) -> ModelProfile:
     """The profile called ``name`` for ``analysis``; the error lists the choices."""
-    choices = CATALOG[analysis]
-    if name not in choices:
-        raise ValueError(f"unknown {analysis} model {name!r}; choose one of {sorted(choices)}")
-    return choices[name]
+    return pick(f"{analysis} model", name, CATALOG[analysis])
 
 
 def chosen_profiles(objects: str, faces: str, transcribe: tuple[str, str], ocr_engine_name: str,
