@@ -19,7 +19,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import Stack
 
-STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+STATUSES = ("pending", "running", "completed", "failed", "cancelled", "blocked")
 
 
 class Stop(Exception):
@@ -34,11 +34,20 @@ def progress(client: httpx.Client) -> str:
     videos = client.get("/videos", params={"limit": 1}).json()["total"]
     counts = {s: client.get("/tasks", params={"status": s, "limit": 1}).json()["total"] for s in STATUSES}
     total = sum(counts.values())
-    done = counts["completed"] + counts["failed"] + counts["cancelled"]
+    done = counts["completed"] + counts["failed"] + counts["cancelled"] + counts["blocked"]
     health = client.get("/health").json().get("status", "?")
+    blocked = f", blocked {counts['blocked']}" if counts["blocked"] else ""
     return (f"videos {videos} | tasks done {done}/{total} (completed {counts['completed']}, "
             f"running {counts['running']}, pending {counts['pending']}, failed {counts['failed']}, "
-            f"cancelled {counts['cancelled']}) | health {health}{running_videos(client)}")
+            f"cancelled {counts['cancelled']}{blocked}) | health {health}{running_videos(client)}")
+
+
+def blocked_analyses(client: httpx.Client) -> dict[str, str]:
+    """Analyses with BLOCKED tasks (their model has no trained weights): why, and what fixes it."""
+    analyses = client.get("/health").json().get("analyses") or {}
+    return {name: f"!! {name} tasks are blocked: {a.get('detail') or a.get('blocked_reason')} "
+                  "(they run by themselves once it can)"
+            for name, a in analyses.items() if a.get("blocked_tasks")}
 
 
 def _duration(seconds: float) -> str:
@@ -65,6 +74,7 @@ def supervise(stack: Stack) -> None:
     client = httpx.Client(base_url=stack.api_url, timeout=5,
                           headers={"Authorization": f"Bearer {token}"} if token else {})
     last = ""
+    told: dict[str, str] = {}  # the blocked analyses' lines already printed
     tty = sys.stdout.isatty()
     while True:
         for service in stack.services.values():
@@ -82,7 +92,21 @@ def supervise(stack: Stack) -> None:
         if line != last:
             print(("\r\033[K" if tty else "") + line, end="" if tty else "\n", flush=True)
             last = line
+        told = tell_blocked(client, told, tty)
         time.sleep(2)
+
+
+def tell_blocked(client: httpx.Client, told: dict[str, str], tty: bool) -> dict[str, str]:
+    """Print, once (and again if the reason changes), each analysis whose tasks wait for
+    trained weights; the progress line counts them."""
+    try:
+        now = blocked_analyses(client)
+    except (httpx.HTTPError, KeyError, ValueError, AttributeError):
+        return told
+    for name, text in now.items():
+        if told.get(name) != text:
+            print(("\n" if tty else "") + text, flush=True)
+    return now
 
 
 def main() -> None:

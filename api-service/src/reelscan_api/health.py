@@ -24,6 +24,7 @@ from reelscan_api.migrations.runner import alembic_config
 from reelscan_shared.domain.queues import QUEUES
 from reelscan_shared.domain.tasks import TaskStatus, TaskType
 from reelscan_shared.metrics import QUEUE_DEPTH, TASKS_BY_STATUS
+from reelscan_shared.ports.repositories import BlockedTasks
 
 
 async def _check(coro: Any, timeout: float) -> str:
@@ -46,9 +47,37 @@ async def _schema(c: Container) -> str:
     return "current" if applied == head_revision() else f"behind: at {applied}, code needs {head_revision()}"
 
 
-async def _ml_health(c: Container) -> None:
-    resp = await c.ml_http.get("/health")
-    resp.raise_for_status()
+async def _ml_health(c: Container, timeout: float) -> tuple[str, dict[str, Any]]:
+    """The ML service's state, and what it says of each analysis (whether it can run)."""
+    try:
+        resp = await asyncio.wait_for(c.ml_http.get("/health"), timeout)
+        resp.raise_for_status()
+        analyses = resp.json().get("analyses")
+    except Exception as exc:  # noqa: BLE001 - any failure is "the ML service is down"
+        return f"down: {type(exc).__name__}: {exc}"[:200], {}
+    return "up", analyses if isinstance(analyses, dict) else {}
+
+
+async def _blocked(c: Container, timeout: float) -> dict[TaskType, BlockedTasks] | None:
+    try:
+        return await asyncio.wait_for(c.tasks.blocked(), timeout)
+    except Exception:  # noqa: BLE001 - the database is down: reported as such above
+        return None
+
+
+def _analyses(ml: dict[str, Any], blocked: dict[TaskType, BlockedTasks] | None) -> dict[str, dict[str, Any]]:
+    """Per analysis: whether the ML service can run it (null when it cannot be asked) and,
+    if not, why; and its BLOCKED tasks with the latest one's reason."""
+    out: dict[str, dict[str, Any]] = {}
+    for analysis in TaskType:
+        said = ml.get(analysis.value)
+        state = said if isinstance(said, dict) else {}
+        tasks = (blocked or {}).get(analysis)
+        out[analysis.value] = {"runnable": state.get("runnable"), "reason": state.get("reason"),
+                               "detail": state.get("detail"),
+                               "blocked_tasks": tasks.count if tasks else (0 if blocked is not None else None),
+                               "blocked_reason": tasks.reason if tasks else None}
+    return out
 
 
 QueueInfo = dict[str, int | bool | None]
@@ -85,9 +114,10 @@ async def _schema_or_error(c: Container, timeout: float) -> str:
 
 async def build_report(c: Container) -> dict[str, Any]:
     t = c.settings.health_timeout_s
-    database, valkey, ml, schema, library = await asyncio.gather(
-        _check(c.db.ping(), t), _check(c.queue.ping(), t), _check(_ml_health(c), t), _schema_or_error(c, t),
-        _library(c, t))
+    database, valkey, (ml, ml_analyses), schema, library, blocked = await asyncio.gather(
+        _check(c.db.ping(), t), _check(c.queue.ping(), t), _ml_health(c, t), _schema_or_error(c, t),
+        _library(c, t), _blocked(c, t))
+    analyses = _analyses(ml_analyses, blocked)
     workers = dict.fromkeys(QUEUES, "unknown")
     queues: dict[str, QueueInfo] = {q: {"depth": None, "paused": None} for q in QUEUES}
     if valkey == "up":
@@ -95,13 +125,15 @@ async def build_report(c: Container) -> dict[str, Any]:
             workers, queues = await asyncio.wait_for(_queues(c), t)
     if database != "up" or valkey != "up":
         status = "unhealthy"
-    elif ml != "up" or schema != "current" or any(w != "active" for w in workers.values()):
+    elif (ml != "up" or schema != "current" or any(w != "active" for w in workers.values())
+          or any(a["blocked_tasks"] for a in analyses.values())):
         status = "degraded"
     else:
         status = "healthy"
     return {"status": status, "database": database, "schema": schema, "valkey": valkey, "ml_service": ml,
             "workers": workers, "queues": queues, "paused_queues": [q for q, i in queues.items() if i["paused"]],
-            "library": library, "checked_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
+            "library": library, "analyses": analyses,
+            "checked_at": datetime.now(UTC).isoformat(timespec="milliseconds")}
 
 
 class HealthMonitor:

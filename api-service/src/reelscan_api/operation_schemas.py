@@ -15,7 +15,7 @@ from reelscan_shared.domain.tasks import Priority, TaskType
 Overrides = dict[TaskType, dict[str, Any]]
 # PostgreSQL text cannot hold NUL: refused here (422), not by the database (503).
 Profile = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]+$")]
-FinishedStatus = Literal["completed", "failed", "cancelled"]
+FinishedStatus = Literal["completed", "failed", "cancelled", "blocked"]
 
 
 class _Strict(BaseModel):

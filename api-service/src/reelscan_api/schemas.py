@@ -182,8 +182,20 @@ class LibraryHealthOut(BaseModel):
                                                             "them missing")
 
 
+class AnalysisHealthOut(BaseModel):
+    runnable: bool | None = Field(description="Whether the ML service can run it now; null when the ML service "
+                                              "did not answer")
+    reason: str | None = Field(description="Why not: untrained (no trained weights; ALLOW_UNTRAINED is off) or "
+                                           "missing (no weights at all)")
+    detail: str | None = Field(description="Why not, and the command that fixes it")
+    blocked_tasks: int | None = Field(description="Its tasks BLOCKED because it could not run (they run again by "
+                                                  "themselves once it can); null when the database did not answer")
+    blocked_reason: str | None = Field(description="The latest blocked task's error")
+
+
 class HealthOut(BaseModel):
-    status: str = Field(description="healthy, degraded (ML service, schema or a queue's workers) or unhealthy")
+    status: str = Field(description="healthy, degraded (ML service, schema, a queue's workers, or tasks blocked "
+                                    "because an analysis cannot run) or unhealthy")
     database: str
     schema_: str = Field(alias="schema", description="current, or how far behind the migrations are")
     valkey: str
@@ -192,6 +204,8 @@ class HealthOut(BaseModel):
     queues: dict[str, dict[str, int | bool | None]] = Field(description="Per queue: depth, paused")
     paused_queues: list[str] = Field(description="Queues an operator paused (POST /queues/{name}/pause)")
     library: LibraryHealthOut
+    analyses: dict[str, AnalysisHealthOut] = Field(description="Per analysis: whether it can run, why not, and its "
+                                                               "blocked tasks")
     checked_at: str = Field(description="When the checks ran (reports are cached briefly)")
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from reelscan_ml import __version__, device
+from reelscan_ml import __version__, device, runnable
 from reelscan_ml.analyzers import ANALYZERS
 from reelscan_ml.frames import VideoUnreadable
 from reelscan_ml.gate import Overloaded
@@ -58,7 +58,12 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
             models={a: m.spec.name for a, m in state.registry.models.items()},
             roots=[str(r) for r in state.roots],
         )
-        background = [asyncio.create_task(preload_models(state))]
+        background = [asyncio.create_task(preload_models(state)),
+                      asyncio.create_task(runnable.recheck_forever(state.registry, settings.weights_check_s))]
+        blocked = {a: v["detail"] for a, v in runnable.describe(state.registry, settings.allow_untrained).items()
+                   if not v["runnable"]}
+        if blocked:
+            log.warning("analyses_not_runnable", analyses=blocked)
         if settings.model_ttl > 0:
             background.append(asyncio.create_task(unload_idle_models(state.registry, settings.model_ttl)))
         try:
@@ -72,6 +77,7 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)  # the worker's X-Request-ID reaches these logs
 
     app.include_router(operations_router)
+    app.add_exception_handler(runnable.NotRunnable, runnable.not_runnable_handler)
 
     @app.post("/infer/{task_type}", response_model=InferenceResponse)
     async def infer(task_type: str, body: InferenceRequest, request: Request) -> InferenceResponse:
@@ -101,6 +107,8 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         cfg = analyzer.config_model.model_validate(body.config)
     except ValidationError as exc:
         raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
+    # Before any work: a model without trained weights refuses (unless ALLOW_UNTRAINED).
+    await runnable.check(state.registry, analysis, state.settings.allow_untrained)
     ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms)
     started = time.monotonic()
     timeout = state.settings.ml_request_timeout

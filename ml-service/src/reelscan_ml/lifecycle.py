@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from reelscan_ml import runnable
 from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.state import MLState
 from reelscan_shared.logging import get_logger
@@ -18,6 +19,8 @@ async def preload_models(state: MLState) -> None:
     shown in /health and /ready, and the model is retried on its first request."""
     for analysis in state.settings.preload:
         model = state.registry[analysis]
+        if runnable.refusal(model, state.settings.allow_untrained) is not None:
+            continue  # it may not run: loading its untrained network would only cost memory
         try:
             await asyncio.to_thread(model.load)
         except Exception:  # noqa: BLE001 - recorded on the model (state "failed", error)

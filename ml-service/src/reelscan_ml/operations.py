@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from reelscan_ml import device
+from reelscan_ml import device, runnable
 from reelscan_ml.state import MLState
 from reelscan_shared.metrics import MODELS_LOADED
 
@@ -27,6 +27,9 @@ async def health(request: Request) -> dict[str, Any]:
         "memory": device.memory(state.device),
         "semaphore": state.gate.describe(),
         "models": models,
+        "allow_untrained": state.settings.allow_untrained,
+        # Per analysis: whether a request for it would run, and if not why and what fixes it.
+        "analyses": runnable.describe(state.registry, state.settings.allow_untrained),
     }
 
 
@@ -34,10 +37,14 @@ async def health(request: Request) -> dict[str, Any]:
 async def ready(request: Request) -> JSONResponse:
     """Readiness: 503 until every ML_PRELOAD model is loaded."""
     state: MLState = request.app.state.ml
-    preload = {a: state.registry[a].describe() for a in state.settings.preload}
+    allow = state.settings.allow_untrained
+    # A preloaded analysis that may not run (no trained weights) is not loaded, and not waited for.
+    preload = {a: state.registry[a].describe() for a in state.settings.preload
+               if runnable.refusal(state.registry[a], allow) is None}
     not_ready = {a: m["state"] for a, m in preload.items() if m["state"] != "ready"}
     body = {"ready": not not_ready, "device": state.device, "not_ready": not_ready,
-            "errors": {a: m["error"] for a, m in preload.items() if m["error"]}}
+            "errors": {a: m["error"] for a, m in preload.items() if m["error"]},
+            "not_runnable": [a for a in state.settings.preload if runnable.refusal(state.registry[a], allow)]}
     return JSONResponse(body, status_code=200 if not not_ready else 503)
 
 

@@ -42,6 +42,15 @@ class MLSettings(CommonSettings):
                             description="rapidocr (PP-OCR, fastest on CPU) or easyocr (OCR_LANGS)")
     ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes")
     places_model: str = Field("resnet18-places365", alias="PLACES_MODEL")
+    allow_untrained: bool = Field(
+        False, alias="ALLOW_UNTRAINED",
+        description="Run an analysis whose model has no trained weights on its untrained network (random "
+                    "weights; model_profile says untrained). For tests only: off, such requests are refused "
+                    "(424, reason untrained) and their tasks wait, BLOCKED, for the weights")
+    weights_check_s: float = Field(
+        30.0, alias="WEIGHTS_CHECK_SECONDS", gt=0,
+        description="How often the service looks again for the weights of models not loaded (weights pulled "
+                    "or copied in while it runs), so /health says an analysis became runnable")
 
     @field_validator("ml_preload")
     @classmethod

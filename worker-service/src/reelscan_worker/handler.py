@@ -7,6 +7,8 @@ Outcomes (``outcomes.Outcome``), and why:
   ``Retry`` with exponential backoff, until ``max_tries``, then FAILED (once this job
   has stored a segment, it waits and tries the segment again itself, keeping the task
   RUNNING); the retry resumes at the first segment not stored;
+- the ML service cannot run the analysis (424: no trained weights, ALLOW_UNTRAINED off)
+  -> BLOCKED with its message (no retry; the reconciler re-runs it once the analysis can run);
 - any other ML error, or a payload that fails validation -> FAILED, with the message;
 - cancelled by the API (row already CANCELLED) -> stays CANCELLED, nothing written;
 - cancelled by shutdown -> back to PENDING for arq (or the reconciler) to re-run;
@@ -28,7 +30,7 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import JOBS_IN_PROGRESS, TASK_DURATION
-from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_shared.ports.ml import MLError, MLNotRunnable, MLUnavailable
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.envelopes import InvalidPayload
 from reelscan_worker.lease import hold_lease
@@ -105,6 +107,8 @@ class TaskRunner:
             log.warning("job_retrying", error=str(exc), defer_s=delay)
             record(JobOutcome(Outcome.RETRIED, task.task_type, error=str(exc)))
             raise Retry(defer=delay) from exc
+        except MLNotRunnable as exc:
+            return await self._block(task, str(exc))
         except (MLError, SegmentTimedOut) as exc:
             return await self._fail(task, str(exc))
         except InvalidPayload as exc:
@@ -123,6 +127,11 @@ class TaskRunner:
     async def _fail(self, task: Task, message: str) -> JobOutcome:
         await self.deps.tasks.apply(task.task_id, Event.FAIL, utcnow(), error=message)
         return JobOutcome(Outcome.FAILED, task.task_type, error=message)
+
+    async def _block(self, task: Task, message: str) -> JobOutcome:
+        await self.deps.tasks.apply(task.task_id, Event.BLOCK, utcnow(), error=message)
+        log.warning("task_blocked", reason=message)
+        return JobOutcome(Outcome.BLOCKED, task.task_type, error=message)
 
     async def _on_cancelled(self, task: Task, elapsed_s: float) -> JobOutcome:
         current = await self.deps.tasks.get(task.task_id)

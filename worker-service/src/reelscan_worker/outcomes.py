@@ -13,6 +13,7 @@ from reelscan_shared.metrics import JOBS, TASKS_FINISHED
 class Outcome(enum.StrEnum):
     COMPLETED = "completed"  # artifacts stored, task COMPLETED
     FAILED = "failed"  # task FAILED with a message
+    BLOCKED = "blocked"  # the ML service cannot run the analysis (no trained weights): task BLOCKED, says why
     RETRIED = "retried"  # back to PENDING; arq runs the job again later
     CANCELLED = "cancelled"  # the API cancelled the task while the job ran
     DISCARDED = "discarded"  # finished, but the task was cancelled meanwhile: nothing written
@@ -25,7 +26,7 @@ class Outcome(enum.StrEnum):
 _JOB_LABEL = {Outcome.DISCARDED: "cancelled"}
 # Outcomes that put the task in a final state, with that state.
 _FINAL_STATUS = {Outcome.COMPLETED: TaskStatus.COMPLETED, Outcome.FAILED: TaskStatus.FAILED,
-                 Outcome.CANCELLED: TaskStatus.CANCELLED}
+                 Outcome.CANCELLED: TaskStatus.CANCELLED, Outcome.BLOCKED: TaskStatus.BLOCKED}
 
 
 @dataclass(frozen=True)

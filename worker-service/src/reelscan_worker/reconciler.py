@@ -9,6 +9,8 @@ PostgreSQL is the truth; Valkey may lose everything. Signals acted on:
   back to PENDING, enqueue (arq alone would wait job_timeout + 10 s, arq#343);
 - RUNNING task whose arq result is final        -> COMPLETED if its artifacts are
   there, else back to PENDING and re-run.
+- BLOCKED task (its analysis could not run: no trained weights) whose analysis the
+  ML service's /health now says it can run -> back to PENDING, enqueue.
 PENDING tasks of a paused queue are left alone; RUNNING ones are still repaired.
 A task running longer than TASK_ALERT_AFTER is logged and counted, never killed.
 """
@@ -22,6 +24,7 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import LONG_RUNNING_TASKS, RECONCILER_ACTIONS
+from reelscan_shared.ports.ml import MLUnavailable
 from reelscan_worker.bootstrap import WorkerDeps
 from reelscan_worker.lease import WORKER_ID, lease_held
 from reelscan_worker.settings import JOB_CEILING_S
@@ -55,6 +58,7 @@ class Reconciler:
             for task in pending:
                 if task.queue not in paused:  # an operator paused it: its waiting jobs are left as they are
                     await self._pending(task, counts)
+            await self._blocked(counts)
         for task in await self.deps.tasks.with_status(TaskStatus.RUNNING, limit=10_000):
             await self._running(task, counts)
         result = dict(counts)
@@ -76,6 +80,26 @@ class Reconciler:
             # arq's marker so another worker takes the job (it is still queued).
             await self.deps.queue.clear_in_progress(task.job_id)
             self._acted("released_abandoned_job", task, counts, state)
+
+    async def _blocked(self, counts: Counter[str]) -> None:
+        """BLOCKED tasks run again once the ML service can run their analysis (weights
+        pulled, or ALLOW_UNTRAINED set); its /health is asked only when there are some."""
+        blocked = await self.deps.tasks.with_status(TaskStatus.BLOCKED, limit=10_000)
+        if not blocked:
+            return
+        try:
+            runnable = await self.deps.ml.runnable_analyses()
+        except MLUnavailable as exc:
+            log.warning("blocked_tasks_not_checked", tasks=len(blocked), error=str(exc))
+            return
+        for task in blocked:
+            if task.task_type not in runnable:
+                continue
+            retried = await self.deps.tasks.apply(task.task_id, Event.RETRY, utcnow(),
+                                                  error=f"re-run: {task.task_type.value} can run now")
+            if retried is not None:
+                await self.deps.queue.requeue(retried)
+                self._acted("unblocked", task, counts, "blocked")
 
     async def _taken_but_never_started(self, task: Task) -> bool:
         """arq marked the job in progress more than a lease period ago, and no worker holds

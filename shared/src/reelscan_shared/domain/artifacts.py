@@ -35,6 +35,17 @@ class Provenance:
     input_hash: str
 
 
+# The ML service stamps results of an untrained network (random weights, run only with
+# ALLOW_UNTRAINED) with a model_profile that says so, e.g. "resnet18-places365-untrained-
+# random-init". They stay readable as artifacts, with that provenance, but are never
+# offered as findings: labels, search and summaries leave them out.
+UNTRAINED_MARK = "untrained"
+
+
+def is_untrained(model_profile: str) -> bool:
+    return UNTRAINED_MARK in model_profile
+
+
 def config_hash(config: Mapping[str, Any]) -> str:
     """The provenance's ``config_hash``: of the full config (every field, defaults included)."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -2,7 +2,8 @@
 
     PENDING --start--> RUNNING --complete--> COMPLETED
        ^                  |  \\--fail--> FAILED ----retry--+
-       |                  +--cancel--> CANCELLED --retry---+
+       |                  +--block--> BLOCKED ---retry---+  (its model has no trained weights;
+       |                  +--cancel--> CANCELLED --retry---+   retried once the ML service can run it)
        +---------------------------------------------------+
     any status --rerun--> PENDING (a new run: new content, new config, reprocessing)
 
@@ -28,6 +29,9 @@ class TaskStatus(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # The ML service cannot run its analysis (no trained weights): finished for now, the
+    # error says why and what fixes it; the reconciler retries it once the analysis can run.
+    BLOCKED = "blocked"
 
     @property
     def is_terminal(self) -> bool:
@@ -43,7 +47,7 @@ class TaskType(enum.StrEnum):
     SCENE_DETECTION = "scene_detection"
 
 
-TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED})
+TERMINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.BLOCKED})
 
 
 class Event(enum.StrEnum):
@@ -53,6 +57,7 @@ class Event(enum.StrEnum):
     REQUEUE = "requeue"  # a running attempt gave up its slot (transient error, lost worker)
     COMPLETE = "complete"
     FAIL = "fail"
+    BLOCK = "block"  # the ML service refused: the analysis cannot run here yet (no trained weights)
     CANCEL = "cancel"
     RETRY = "retry"
     RERUN = "rerun"  # analyse again from the start; the last results stay until the new ones replace them
@@ -74,8 +79,9 @@ TRANSITIONS: dict[Event, tuple[frozenset[TaskStatus], TaskStatus]] = {
     Event.REQUEUE: (frozenset({TaskStatus.RUNNING}), TaskStatus.PENDING),
     Event.COMPLETE: (frozenset({TaskStatus.RUNNING}), TaskStatus.COMPLETED),
     Event.FAIL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.FAILED),
+    Event.BLOCK: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.BLOCKED),
     Event.CANCEL: (frozenset({TaskStatus.PENDING, TaskStatus.RUNNING}), TaskStatus.CANCELLED),
-    Event.RETRY: (frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED}), TaskStatus.PENDING),
+    Event.RETRY: (frozenset({TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.BLOCKED}), TaskStatus.PENDING),
     # A running attempt loses its run: its next segment or its completion finds the
     # task no longer RUNNING and stores nothing (handler.py).
     Event.RERUN: (frozenset(TaskStatus), TaskStatus.PENDING),
@@ -158,6 +164,6 @@ class Task:
         if event is Event.COMPLETE:
             done = replace(self.progress, done_ms=self.progress.total_ms or self.progress.done_ms)
             return replace(self, status=target, completed_at=now, error=None, progress=done)
-        # FAIL / CANCEL: a task that never started gets started_at = completed_at.
+        # FAIL / BLOCK / CANCEL: a task that never started gets started_at = completed_at.
         return replace(self, status=target, started_at=self.started_at or now,
                        completed_at=now, error=error)

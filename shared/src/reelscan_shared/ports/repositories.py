@@ -56,6 +56,14 @@ class ArtifactPage:
     total: int
 
 
+@dataclass(frozen=True)
+class BlockedTasks:
+    """An analysis's BLOCKED tasks (its model cannot run): how many, and why."""
+
+    count: int
+    reason: str | None
+
+
 class VideoRepository(Protocol):
     async def get(self, video_id: str) -> Video | None: ...
 
@@ -137,6 +145,10 @@ class TaskRepository(Protocol):
         ...
 
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]: ...
+
+    async def blocked(self) -> dict[TaskType, BlockedTasks]:
+        """Per analysis with BLOCKED tasks: their count and the latest one's error."""
+        ...
 
     async def artifact_count(self, task_id: str, since: datetime | None = None) -> int:
         """The task's artifacts (created at or after ``since``: one run's, not an earlier run's

@@ -5,7 +5,8 @@ A video's rows of one artifact type are recomputed whenever a task writes that t
 artifacts (``refresh``, in the same transaction), so a search reads one row per video
 instead of merging every detection of the label in the library at query time (1.2 s for
 "person" over a million artifacts). Only a ``min_confidence`` above 0 still merges at
-query time (``exact_sql``): the stored totals count every stored detection.
+query time (``exact_sql``): the stored totals count every stored detection. Detections
+of an untrained network (model_profile says so) are merged nowhere.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from reelscan_shared.adapters.db.tables import trained
 from reelscan_shared.domain.search import SPANS_KEPT, LabelKind, LabelSearch
 
 LABELLED_TYPES = frozenset(k.artifact_type.value for k in LabelKind)
@@ -56,17 +58,23 @@ def _merged(where: str) -> str:
     return _MERGED.format(where=where, kept=SPANS_KEPT)
 
 
+# What an untrained network "found" is no finding: only trained models' artifacts are merged.
+_TRAINED = trained("a.")
+
+
+def insert_merged(where: str) -> str:
+    """INSERT the merged rows of the artifacts ``where`` selects (alias ``a``)."""
+    return f"INSERT INTO video_labels ({_COLUMNS}) " + _merged(where) + f"SELECT {_COLUMNS} FROM merged"
+
+
 _REFRESH = [
     # Two tasks of one video and type (a re-run) must not interleave their delete and insert.
     "SELECT pg_advisory_xact_lock(hashtextextended(CAST(:video_id AS text) || :artifact_type, 0))",
     "DELETE FROM video_labels WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = :artifact_type",
-    f"INSERT INTO video_labels ({_COLUMNS}) "
-    + _merged("a.video_id = CAST(:video_id AS uuid) AND a.artifact_type = :artifact_type")
-    + f"SELECT {_COLUMNS} FROM merged",
+    insert_merged(f"a.video_id = CAST(:video_id AS uuid) AND a.artifact_type = :artifact_type AND {_TRAINED}"),
 ]
 # Every video at once: the migration that creates the table, and bench-scale after its bulk load.
-REBUILD_ALL = ["DELETE FROM video_labels",
-               f"INSERT INTO video_labels ({_COLUMNS}) " + _merged("true") + f"SELECT {_COLUMNS} FROM merged"]
+REBUILD_ALL = ["DELETE FROM video_labels", insert_merged(_TRAINED)]
 
 
 async def refresh(conn: AsyncConnection, video_id: str, artifact_type: str) -> None:
@@ -110,7 +118,7 @@ def exact_sql(s: LabelSearch) -> str:
     where = """a.artifact_type = :artifact_type
       AND (CAST(:label AS text) IS NULL OR a.label = :label)
       AND (CAST(:video_id AS uuid) IS NULL OR a.video_id = CAST(:video_id AS uuid))
-      AND a.confidence >= :min_confidence"""
+      AND a.confidence >= :min_confidence AND """ + _TRAINED
     return _EXACT_SQL.format(merged=_merged(where), order=_ORDERS[s.sort])
 
 

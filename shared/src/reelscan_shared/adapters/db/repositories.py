@@ -37,7 +37,14 @@ from reelscan_shared.domain.events import EventType
 from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Priority, Progress, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, VideoStatus
-from reelscan_shared.ports.repositories import ArtifactPage, ArtifactQuery, RerunFilter, TaskPage, TaskQuery
+from reelscan_shared.ports.repositories import (
+    ArtifactPage,
+    ArtifactQuery,
+    BlockedTasks,
+    RerunFilter,
+    TaskPage,
+    TaskQuery,
+)
 
 
 def _video(row: RowMapping, paths: Sequence[str] = ()) -> Video:
@@ -132,7 +139,7 @@ async def apply_locked(conn: AsyncConnection, task_id: str, event: Event, now: d
         # The run is over (its artifacts, if any, are written in this transaction) or starts
         # again: its segments are of no more use.
         await conn.execute(delete(task_segments).where(task_segments.c.task_id == task_id))
-    if event in (Event.COMPLETE, Event.FAIL):
+    if event in (Event.COMPLETE, Event.FAIL, Event.BLOCK):  # a blocked task is reported as task.failed
         await _emit_finished(conn, updated, now)
     return updated
 
@@ -353,6 +360,17 @@ class SqlTaskRepository:
         stmt = select(tasks.c.task_type, tasks.c.status, func.count()).group_by(tasks.c.task_type, tasks.c.status)
         async with self._db.reads.connect() as conn:
             return {(task_type, status): n for task_type, status, n in (await conn.execute(stmt)).all()}
+
+    async def blocked(self) -> dict[TaskType, BlockedTasks]:
+        """Per analysis, its BLOCKED tasks: how many, and the latest one's error (why)."""
+        latest = (select(tasks.c.task_type, tasks.c.error, func.count().over(partition_by=tasks.c.task_type).label("n"),
+                         func.row_number().over(partition_by=tasks.c.task_type,
+                                                order_by=tasks.c.completed_at.desc()).label("rank"))
+                  .where(tasks.c.status == TaskStatus.BLOCKED.value).subquery())
+        stmt = select(latest.c.task_type, latest.c.n, latest.c.error).where(latest.c.rank == 1)
+        async with self._db.reads.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {TaskType(kind): BlockedTasks(n, error) for kind, n, error in rows}
 
     async def with_status(self, status: TaskStatus, limit: int = 1000) -> list[Task]:
         stmt = select(tasks).where(tasks.c.status == status.value).order_by(tasks.c.created_at).limit(limit)

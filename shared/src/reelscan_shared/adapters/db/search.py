@@ -1,6 +1,7 @@
 """Library search in PostgreSQL: full-text search of transcripts and on-screen text,
 over `artifact_text` (text_index.py); and where a label appears per video, from
-`video_labels` (labels.py).
+`video_labels` (labels.py). What untrained networks produced is in neither (and not in
+a video's digest): it is no finding.
 
 Text: words are matched stemmed (English) through ``search_vector``; on-screen text is
 matched a second way through ``ocr_vector``, with the characters OCR confuses folded
@@ -17,7 +18,7 @@ from sqlalchemy import bindparam, text
 
 from reelscan_shared.adapters.db import labels as label_sql
 from reelscan_shared.adapters.db.engine import Database
-from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE
+from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE, trained
 from reelscan_shared.domain.artifacts import ArtifactType
 from reelscan_shared.domain.search import (
     Appearance,
@@ -74,15 +75,15 @@ ORDER BY h.score DESC, h.artifact_id
 """
 _TEXT = text(_TEXT_SQL)
 
-_TEXT_READ_SQL = """
+_TEXT_READ_SQL = f"""
 SELECT search_text AS text, min(span_start_ms) AS first_ms, max(span_end_ms) AS last_ms,
        sum(coalesce((payload ->> 'sightings')::int, 1))::bigint AS sightings
-FROM artifacts WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'ocr_text'
+FROM artifacts WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'ocr_text' AND {trained()}
 GROUP BY search_text ORDER BY sightings DESC, first_ms LIMIT :limit
 """
-_EXCERPT_SQL = """
+_EXCERPT_SQL = f"""
 SELECT search_text FROM artifacts
-WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'transcript_segment'
+WHERE video_id = CAST(:video_id AS uuid) AND artifact_type = 'transcript_segment' AND {trained()}
 ORDER BY span_start_ms LIMIT :limit
 """
 _SCENES_SQL = ("SELECT count(*) FROM artifacts WHERE video_id = CAST(:video_id AS uuid) "

@@ -20,6 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 
+from reelscan_shared.domain.artifacts import UNTRAINED_MARK
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -122,6 +124,15 @@ LABEL = ("CASE artifact_type WHEN 'object_detection' THEN payload ->> 'label' "
          "WHEN 'face_detection' THEN 'face' END")
 CONFIDENCE = ("coalesce((payload ->> 'best_confidence')::float8, (payload ->> 'confidence')::float8, "
               "(payload ->> 'best_score')::float8, (payload -> 'top_k' -> 0 ->> 'score')::float8)")
+
+
+
+def trained(alias: str = "") -> str:
+    """SQL: the artifact (``alias``, e.g. "a.") comes from a trained model. Only such
+    artifacts enter what search reads (artifact_text, video_labels) and summaries, so
+    searches themselves need no filter (domain.artifacts.is_untrained)."""
+    return f"position('{UNTRAINED_MARK}' in {alias}model_profile) = 0"
+
 
 artifacts = Table(
     "artifacts",

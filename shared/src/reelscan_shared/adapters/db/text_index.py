@@ -3,7 +3,8 @@
 
 The rows are written from the artifacts themselves (their ``search_text``, computed by
 PostgreSQL from the payload) in the transaction that writes the artifacts (``add``),
-and leave with them (the foreign key cascades). Deleting the artifacts of a re-run
+and leave with them (the foreign key cascades). Artifacts of an untrained network
+(model_profile says so) get no row. Deleting the artifacts of a re-run
 deletes their rows; nothing else changes an artifact.
 
 Two ways of reading the same words: ``search_vector``, stemmed (SEARCH_LANGUAGE), for
@@ -16,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE
+from reelscan_shared.adapters.db.tables import OCR_FOLD, SEARCH_LANGUAGE, trained
 from reelscan_shared.domain.search import TextKind
 
 TEXT_TYPES = frozenset(k.artifact_type.value for k in TextKind)
@@ -30,10 +31,16 @@ SELECT artifact_id, video_id, artifact_type, span_start_ms, span_end_ms,
             THEN to_tsvector('simple'::regconfig, {OCR_FOLD.format('search_text')}) END
 FROM artifacts WHERE search_text IS NOT NULL AND {{where}}
 """
-_ADD = _ROWS.format(where="task_id = CAST(:task_id AS uuid)")
+# Text read by an untrained network is not indexed: search never finds it (tables.trained).
+_ADD = _ROWS.format(where=f"task_id = CAST(:task_id AS uuid) AND {trained()}")
 # Every text artifact at once: the migration that creates the table, and bench-scale
 # after its bulk load.
-REBUILD_ALL = ["DELETE FROM artifact_text", _ROWS.format(where="true")]
+REBUILD_ALL = ["DELETE FROM artifact_text", _ROWS.format(where=trained())]
+
+
+def rows_where(where: str) -> str:
+    """INSERT the rows of the text artifacts ``where`` selects (migrations)."""
+    return _ROWS.format(where=where)
 
 
 async def add(conn: AsyncConnection, task_id: str, artifact_type: str) -> None:
