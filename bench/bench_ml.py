@@ -37,7 +37,8 @@ from embedded_servers import free_port  # noqa: E402
 OUT = Path(os.environ.get("BENCH_OUT", ".bench"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))
 OCR_INTERVAL_S = float(os.environ.get("BENCH_OCR_INTERVAL", "2.0"))
-ENV = {"GPU_CONCURRENCY": "1", "LOG_LEVEL": "WARNING", "MODEL_CACHE_DIR": os.environ.get(
+# ALLOW_UNTRAINED: an untrained network costs what a trained one does, which is what this measures.
+ENV = {"GPU_CONCURRENCY": "1", "LOG_LEVEL": "WARNING", "ALLOW_UNTRAINED": "true", "MODEL_CACHE_DIR": os.environ.get(
     "MODEL_CACHE_DIR", str(REPO / ".reelscan" / "models"))}
 
 

@@ -19,7 +19,9 @@ from reelscan_ml.settings import MLSettings
 
 @contextlib.asynccontextmanager
 async def ml_service(library: Path, tmp_path: Path, **env: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), **env)
+    # Untrained networks run here unless a test says otherwise: their operation is under test.
+    settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"),
+                          **{"ALLOW_UNTRAINED": "true", **env})
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ml", timeout=300) as client:

@@ -23,7 +23,9 @@ async def ml(tmp_path: Path, sample_videos: dict[str, Path]) -> AsyncIterator[tu
     (library / "corrupt.mp4").write_bytes(os.urandom(20_000))
     (library / "empty.mp4").write_bytes(b"")
     (tmp_path / "outside.mp4").write_bytes(sample_videos["cuts"].read_bytes())
-    settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), GPU_CONCURRENCY=1)
+    # The untrained YOLO and Places networks run here (ALLOW_UNTRAINED): their code paths are under test.
+    settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), GPU_CONCURRENCY=1,
+                          ALLOW_UNTRAINED=True)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), \

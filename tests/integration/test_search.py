@@ -10,6 +10,7 @@ import io
 import random
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ async def api(db, redis, migrated_url, valkey, video_dir) -> AsyncIterator[httpx
 
 
 async def store(db, v: Video, task_type: TaskType, items: list[dict[str, Any]],
-                version: int | None = None) -> None:
+                version: int | None = None, provenance: Provenance = PROVENANCE) -> None:
     """A completed task of ``v`` whose run found ``items`` (span + payload dicts)."""
     videos, tasks = SqlVideoRepository(db), SqlTaskRepository(db)
     if await videos.get(v.video_id) is None:
@@ -54,7 +55,7 @@ async def store(db, v: Video, task_type: TaskType, items: list[dict[str, Any]],
     await tasks.start(t.task_id, utcnow())
     kind = ANALYSES[task_type].artifact_type
     version = version or validate_payload(kind, items[0]["payload"])[0]  # the newest
-    await tasks.complete_with_artifacts(t.task_id, build_envelopes(t, kind, version, items, PROVENANCE), utcnow())
+    await tasks.complete_with_artifacts(t.task_id, build_envelopes(t, kind, version, items, provenance), utcnow())
 
 
 def sentence(start_ms: int, end_ms: int, text: str) -> dict[str, Any]:
@@ -252,6 +253,52 @@ async def test_which_videos_show_a_label_and_for_how_long(api, db) -> None:
         assert (await api.get("/search/objects", params=bad)).status_code == 422, bad
     assert (await api.get("/search/animals", params={"label": "dog"})).status_code == 422
     assert (await api.get("/labels", params={"kinds": "objects,cars"})).status_code == 422
+
+
+def untrained(profile: str) -> Provenance:
+    """What the ML service stamps on an untrained network's results (ALLOW_UNTRAINED)."""
+    return replace(PROVENANCE, model_profile=f"{profile}-untrained-random-init")
+
+
+async def test_untrained_networks_results_are_no_findings(api, db) -> None:
+    """Results an untrained network stored (model_profile says so) are in no facet, search
+    or summary, whichever way they are read; they stay readable as artifacts, with their
+    provenance. The same results from a trained model are found."""
+    car, street = video("/videos/car.mp4"), video("/videos/street.mp4")
+    await store(db, car, TaskType.PLACE_DETECTION, [place_frame(0, "car_interior"), place_frame(5_000, "car_interior")],
+                version=1, provenance=untrained("resnet18-places365"))
+    await store(db, car, TaskType.OBJECT_DETECTION, [track("person", [0, 1000])], provenance=untrained("yolo11n"))
+    await store(db, car, TaskType.FACE_DETECTION, [track("face", [0, 1000])], provenance=untrained("yolov11n-face"))
+    await store(db, car, TaskType.OCR, [on_screen(0, 2_000, "ZHOU")], provenance=untrained("ocr"))
+    await store(db, car, TaskType.TRANSCRIPTION, [sentence(0, 2_000, "zhou said nothing")],
+                provenance=untrained("whisper"))
+    await store(db, street, TaskType.PLACE_DETECTION, [place_frame(0, "street")], version=1)
+    await store(db, street, TaskType.OBJECT_DETECTION, [track("person", [0])])
+    await store(db, street, TaskType.OCR, [on_screen(0, 2_000, "ZHOU ROAD")])
+
+    labels = (await api.get("/labels")).json()["items"]
+    assert {(x["kind"], x["label"]): x["videos"] for x in labels} == {("places", "street"): 1, ("objects", "person"): 1}
+    assert (await api.get("/search/places", params={"label": "car_interior"})).json()["total"] == 0
+    assert (await api.get("/search/faces")).json()["total"] == 0
+    [place] = (await api.get("/search/places", params={"label": "street"})).json()["items"]
+    assert place["video_id"] == street.video_id
+    for floor in (0, 0.1):  # the stored spans, and merging the artifacts at query time
+        persons = (await api.get("/search/objects", params={"label": "person", "min_confidence": floor})).json()
+        assert [i["video_id"] for i in persons["items"]] == [street.video_id], floor
+    assert [(h["video_id"], h["text"]) for h in (await search(api, q="zhou"))["items"]] == [
+        (street.video_id, "ZHOU ROAD")]
+    assert (await search(api, q="nothing"))["items"] == []
+
+    shown = (await api.get(f"/videos/{car.video_id}/summary")).json()
+    assert (shown["places"], shown["objects"], shown["faces_on_screen_ms"]) == ([], [], 0)
+    assert (shown["text_read"], shown["transcript_excerpt"]) == ([], "")
+    found = (await api.get(f"/videos/{street.video_id}/summary")).json()
+    assert [p["label"] for p in found["places"]] == ["street"] and [o["label"] for o in found["objects"]] == ["person"]
+    assert [t["text"] for t in found["text_read"]] == ["ZHOU ROAD"]
+
+    stored = (await api.get(f"/videos/{car.video_id}/artifacts", params={"limit": 100})).json()
+    assert stored["total"] == 6
+    assert all(a["model_profile"].endswith("-untrained-random-init") for a in stored["items"])
 
 
 async def test_stored_label_spans_agree_with_merging_at_query_time(api, db) -> None:
