@@ -14,8 +14,10 @@ from reelscan_shared.schemas.ml import InferenceItem, InferenceResponse
 class FakeMLClient(MLClient):
     """Answers from a script: each call pops the next outcome (a response or an exception)."""
 
-    def __init__(self, *outcomes: InferenceResponse | Exception, hold: asyncio.Event | None = None) -> None:
+    def __init__(self, *outcomes: InferenceResponse | Exception, hold: asyncio.Event | None = None,
+                 runnable: frozenset[TaskType] = frozenset(TaskType)) -> None:
         self.outcomes = list(outcomes)
+        self.runnable = runnable  # what its /health says can run
         self.calls: list[tuple[TaskType, str, dict[str, Any]]] = []
         self.windows: list[tuple[int, int | None]] = []
         self.hold = hold
@@ -32,6 +34,9 @@ class FakeMLClient(MLClient):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+    async def runnable_analyses(self) -> frozenset[TaskType]:
+        return self.runnable
 
     async def aclose(self) -> None:
         return None
@@ -71,6 +76,9 @@ class WindowedML(MLClient):
                                  input_hash="i" * 64, producer="reelscan-ml/ocr", producer_version="test 1",
                                  model_profile="test-profile", duration_ms=self.duration_ms, elapsed_ms=5,
                                  start_ms=start_ms, end_ms=end_ms, items=items)
+
+    async def runnable_analyses(self) -> frozenset[TaskType]:
+        return frozenset(TaskType)
 
     async def aclose(self) -> None:
         return None

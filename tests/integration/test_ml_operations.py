@@ -106,17 +106,56 @@ async def test_ready_waits_for_preloaded_models(library, tmp_path) -> None:
         assert models["object_detection"]["state"] == "not_loaded"
 
 
-async def test_a_model_without_weights_fails_clearly(library, tmp_path) -> None:
+async def test_a_model_without_weights_is_refused_and_not_waited_for(library, tmp_path) -> None:
     async with ml_service(library, tmp_path, ML_PRELOAD="face_detection", FACES_MODEL="yolov11n-face") as client:
-        async def failed() -> bool:
-            return (await client.get("/health")).json()["models"]["face_detection"]["state"] == "failed"
-        await eventually(failed)
-        not_ready = await client.get("/ready")
-        assert not_ready.status_code == 503
-        assert "yolov11n-face.pt" in not_ready.json()["errors"]["face_detection"]
-        assert (await client.get("/health")).json()["status"] == "degraded"
+        ready = await client.get("/ready")  # nothing to load: ready, and it says what cannot run
+        assert ready.status_code == 200 and ready.json()["not_runnable"] == ["face_detection"]
+        health = (await client.get("/health")).json()
+        assert health["models"]["face_detection"]["state"] == "not_loaded"
+        faces = health["analyses"]["face_detection"]
+        assert (faces["runnable"], faces["reason"]) == (False, "missing")
+        assert "reelscan-ml models pull face_detection" in faces["detail"]
         refused = await infer(client, "face_detection", library / "cuts.mp4")
-        assert refused.status_code == 503 and "models pull" in refused.json()["detail"]
+        assert refused.status_code == 424
+        assert refused.json() == {"detail": faces["detail"], "reason": "missing", "analysis": "face_detection",
+                                  "model_profile": "yolov11n-face"}
+
+
+async def test_without_allow_untrained_an_untrained_network_never_runs(library, tmp_path) -> None:
+    """ALLOW_UNTRAINED=false (the default): a request for an analysis whose model has no
+    trained weights is refused before any work (nothing is loaded or decoded), until the
+    weights are there; an analysis with trained weights or no model runs as before."""
+    cache = tmp_path / "models"
+    async with ml_service(library, tmp_path, ALLOW_UNTRAINED="false", ML_PRELOAD="place_detection",
+                          PLACES_MODEL="resnet18-places365", WEIGHTS_CHECK_SECONDS="3600") as client:
+        assert (await client.get("/ready")).json()["not_runnable"] == ["place_detection"]
+        refused = await infer(client, "place_detection", library / "cuts.mp4")
+        assert refused.status_code == 424, refused.text
+        body = refused.json()
+        assert (body["reason"], body["analysis"], body["model_profile"]) == (
+            "untrained", "place_detection", "resnet18-places365")
+        assert body["detail"].startswith("no trained weights for place_detection: "
+                                         "run `reelscan-ml models pull place_detection`")
+        assert "ALLOW_UNTRAINED" in body["detail"]
+        health = (await client.get("/health")).json()
+        assert health["allow_untrained"] is False
+        assert health["models"]["place_detection"]["state"] == "not_loaded"  # no work was done
+        assert health["analyses"]["place_detection"]["runnable"] is False
+        assert health["analyses"]["scene_detection"] == {"runnable": True, "weights": None, "reason": None,
+                                                         "detail": None}
+        assert (await infer(client, "scene_detection", library / "cuts.mp4")).status_code == 200
+
+        # Weights copied in while it runs count at the next request (not only at the next recheck).
+        import torch
+        import torchvision
+
+        cache.mkdir(parents=True, exist_ok=True)
+        torch.save({"state_dict": torchvision.models.resnet18(num_classes=365).state_dict()},
+                   cache / "resnet18_places365.pth.tar")
+        ran = await infer(client, "place_detection", library / "cuts.mp4")
+        assert ran.status_code == 200, ran.text
+        assert ran.json()["model_profile"] == "resnet18-places365"
+        assert (await client.get("/health")).json()["analyses"]["place_detection"]["runnable"] is True
 
 
 async def test_idle_models_are_unloaded_after_model_ttl_and_reload_on_use(library, tmp_path) -> None:

@@ -6,7 +6,7 @@ import pytest
 from factories import response
 
 from reelscan_shared.domain.tasks import TaskType
-from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_shared.ports.ml import MLError, MLNotRunnable, MLUnavailable
 from reelscan_worker.ml_client import HttpMLClient
 
 
@@ -56,3 +56,23 @@ async def test_other_errors_are_final_and_carry_the_message() -> None:
 async def test_malformed_response_is_final() -> None:
     with pytest.raises(MLError, match="malformed"):
         await client_with(lambda req: httpx.Response(200, json={"items": "nope"})).infer(TaskType.OCR, "/v", {})
+
+
+async def test_424_says_the_analysis_cannot_run_and_why() -> None:
+    detail = "no trained weights for place_detection: run `reelscan-ml models pull place_detection`"
+    client = client_with(lambda req: httpx.Response(424, json={"detail": detail, "reason": "untrained"}))
+    with pytest.raises(MLNotRunnable) as refused:
+        await client.infer(TaskType.PLACE_DETECTION, "/v", {})
+    assert (str(refused.value), refused.value.reason) == (detail, "untrained")
+    assert not isinstance(refused.value, MLError | MLUnavailable)  # neither a failure nor a retry
+
+
+async def test_runnable_analyses_come_from_the_ml_health() -> None:
+    analyses = {"place_detection": {"runnable": False}, "ocr": {"runnable": True},
+                "scene_detection": {"runnable": True}, "some_future_analysis": {"runnable": True}}
+    client = client_with(lambda req: httpx.Response(200, json={"status": "ok", "analyses": analyses}))
+    assert await client.runnable_analyses() == {TaskType.OCR, TaskType.SCENE_DETECTION}
+    for broken in (httpx.Response(200, json={"status": "ok"}), httpx.Response(500, text="boom"),
+                   httpx.Response(200, json={"analyses": {"ocr": "yes"}})):
+        with pytest.raises(MLUnavailable):  # an older or broken service: nothing is taken as runnable
+            await client_with(lambda req, r=broken: r).runnable_analyses()
