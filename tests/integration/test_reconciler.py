@@ -16,6 +16,7 @@ from reelscan_shared.adapters.db import SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.adapters.queue import ArqJobQueue
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Priority, TaskStatus, TaskType
+from reelscan_shared.ports.ml import MLUnavailable
 from reelscan_worker import bootstrap
 from reelscan_worker.lease import lease_key
 from reelscan_worker.reconciler import Reconciler
@@ -167,3 +168,32 @@ async def test_the_frequent_running_only_pass_leaves_pending_tasks_alone(world, 
     counts = await Reconciler(deps).run_once(running_only=True)
     assert counts == {"reset_lost_job": 1}
     assert await ArqJobQueue(redis).depth("cpu_jobs") == 0, "pending tasks wait for the full pass"
+
+
+class _MLDown(FakeMLClient):
+    async def runnable_analyses(self) -> frozenset[TaskType]:
+        raise MLUnavailable("ML service /health did not answer (ConnectError)")
+
+
+async def test_blocked_tasks_run_again_only_once_the_ml_service_can_run_them(world, db, redis) -> None:
+    deps, tasks = world
+    repo, queue = SqlTaskRepository(db), ArqJobQueue(redis)
+    places, objects = tasks[TaskType.PLACE_DETECTION], tasks[TaskType.OBJECT_DETECTION]
+    for t in (places, objects):
+        await _start(db, t.task_id)
+        await repo.apply(t.task_id, Event.BLOCK, utcnow(), error="no trained weights for ...")
+    for t in tasks.values():
+        if t.task_type not in (TaskType.PLACE_DETECTION, TaskType.OBJECT_DETECTION):
+            await queue.enqueue(t)  # the others have their jobs: only the blocked ones are in question
+
+    for ml in (_MLDown(), FakeMLClient(runnable=frozenset(TaskType) - {places.task_type, objects.task_type})):
+        deps.ml = ml
+        assert "unblocked" not in await Reconciler(deps).run_once()
+        assert (await repo.get(places.task_id)).status is TaskStatus.BLOCKED
+    deps.ml = FakeMLClient(runnable=frozenset(TaskType) - {objects.task_type})  # places' weights arrived
+    assert (await Reconciler(deps).run_once())["unblocked"] == 1
+    rerun = await repo.get(places.task_id)
+    assert rerun.status is TaskStatus.PENDING and rerun.error == "re-run: place_detection can run now"
+    assert await queue.job_state(places.job_id, places.queue) == "queued"
+    assert (await repo.get(objects.task_id)).status is TaskStatus.BLOCKED
+    assert "unblocked" not in await Reconciler(deps).run_once()  # nothing left to unblock for it

@@ -22,6 +22,7 @@ LIFECYCLES = {  # how each status is reached
     TaskStatus.COMPLETED: [Event.START, Event.COMPLETE],
     TaskStatus.FAILED: [Event.START, Event.FAIL],
     TaskStatus.CANCELLED: [Event.START, Event.CANCEL],
+    TaskStatus.BLOCKED: [Event.START, Event.BLOCK],
 }
 
 

@@ -13,7 +13,7 @@ from reelscan_api.discovery import build_tasks
 from reelscan_shared.adapters.db import SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, TaskStatus, TaskType
-from reelscan_shared.ports.ml import MLError, MLUnavailable
+from reelscan_shared.ports.ml import MLError, MLNotRunnable, MLUnavailable
 from reelscan_shared.ports.repositories import ArtifactQuery
 from reelscan_worker import bootstrap
 from reelscan_worker.handler import run_task
@@ -226,4 +226,25 @@ async def test_cancel_mid_run_stops_after_the_segment_and_drops_the_run(db, redi
     ml.hold_at = None
     assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
     assert ml.windows[2] == (0, 10_000)
+    await deps.close()
+
+
+async def test_an_analysis_the_ml_service_cannot_run_ends_blocked_with_why(db, redis, migrated_url, valkey) -> None:
+    """A 424 (no trained weights) mid-run: no retry, no failure, nothing stored; BLOCKED
+    with the ML service's message, its segments dropped (it runs from the start once it can)."""
+    settings = WorkerSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, **SEGMENTED)
+    why = "no trained weights for ocr: run `reelscan-ml models pull ocr`"
+    ml = WindowedML(35_000, script={10_000: MLNotRunnable(why, "untrained")})
+    deps, task, v = await setup(db, redis, settings, ml)
+    repo = SqlTaskRepository(db)
+    assert await run_task(ctx(deps, task), task.task_id) == {"outcome": "blocked", "error": why}
+    blocked = await repo.get(task.task_id)
+    assert (blocked.status, blocked.error, blocked.attempts) == (TaskStatus.BLOCKED, why, 1)
+    assert blocked.completed_at is not None and await repo.segments(task.task_id) == []
+    assert (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    # a duplicate job of it is skipped; a retry runs it from the start
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "skipped"
+    await repo.apply(task.task_id, Event.RETRY, utcnow())
+    assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
+    assert [w[0] for w in ml.windows] == [0, 10_000, 0, 10_000, 20_000, 30_000]
     await deps.close()
