@@ -229,3 +229,27 @@ async def test_subscriptions_are_operator_actions(api) -> None:
     assert again.status_code == 409
     assert (await api.delete(f"/webhooks/{made['webhook_id']}")).status_code == 204
     assert (await api.delete(f"/webhooks/{made['webhook_id']}")).status_code == 404
+
+
+async def test_a_blocked_task_is_reported_and_can_finish_its_video(api, db, dispatcher, receiver, library) -> None:
+    """BLOCKED (no trained weights) ends a task for now: task.failed says status blocked and
+    why, and when it is the video's last task to end, video.completed follows."""
+    assert (await api.post("/webhooks", json={"url": receiver.url, "secret": SECRET})).status_code == 201
+    await scan(api)
+    video = await video_at(api, library / "sub" / "text.mp4")
+    repo = SqlTaskRepository(db)
+    tasks = (await api.get("/tasks", params={"video_id": video["video_id"]})).json()["items"]
+    places = next(t["task_id"] for t in tasks if t["task_type"] == "place_detection")
+    for t in tasks:
+        await repo.apply(t["task_id"], Event.START, utcnow())
+        if t["task_id"] != places:
+            assert await repo.complete_with_artifacts(t["task_id"], [], utcnow(), "model-x")
+    why = "no trained weights for place_detection: run `reelscan-ml models pull place_detection`"
+    await repo.apply(places, Event.BLOCK, utcnow(), error=why)
+    while await dispatcher.run_once():
+        pass
+    events = list(receiver.events().values())
+    [blocked] = [e for e in events if e["type"] == "task.failed"]
+    assert (blocked["data"]["status"], blocked["data"]["error"]) == ("blocked", why)
+    [done] = [e for e in events if e["type"] == "video.completed"]
+    assert done["data"]["tasks"] == {"completed": 5, "blocked": 1}
