@@ -13,7 +13,11 @@ Per candidate:
 - OCR: on-screen words read / shown, and words read that were never shown;
 - transcription: word error rate over all the sentences (jiwer), and the chapters'
   keywords heard;
-- seconds of work per minute of video.
+- scene_cases: the same scene candidates over dev/scene_cases.py's clips (cuts under a
+  lower third, a slide frame, letterbox bars, between similar moving textures; pans and
+  fades without a cut): cuts found, missed and invented per clip;
+- CPU seconds of work per minute of video (process time, all threads: the machine may
+  be shared, wall time would measure the neighbours).
 
 Writes ${BENCH_OUT:-.bench}/quality.json (and what each candidate found, under
 quality/) and prints a table. The video comes from a
@@ -39,6 +43,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "bench"), str(REPO / "dev")]
 
 import quality_video as qv  # noqa: E402
+import sample_videos as sv  # noqa: E402
+import scene_cases  # noqa: E402
 
 from reelscan_shared.analyses import default_config  # noqa: E402
 from reelscan_shared.domain.tasks import TaskType  # noqa: E402
@@ -52,9 +58,14 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
               ("blazeface-short", {"FACES_MODEL": "blazeface-short"}, {"min_confidence": 0.5}),
               ("opencv-haar", {"FACES_MODEL": "opencv-haar"}, {}),
               ("opencv-haar@0.25", {"FACES_MODEL": "opencv-haar"}, {"min_confidence": 0.25})],  # the old default
-    "scenes": [("content-27+shape-0.4", {}, {}),
-               *[(f"content-27+shape-{h:g}", {}, {"hash_threshold": h}) for h in (0.3, 0.5)],
-               *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0}) for t in (27.0, 12.0)]],
+    "scenes": [("content-27+shape-0.4+adaptive-3-masked", {}, {}),
+               ("content-27+shape-0.4", {}, {"adaptive_threshold": 0.0}),  # the default before the scene cases
+               ("content-27+shape-0.4+adaptive-3", {}, {"mask_static": False}),
+               *[(f"content-27+shape-0.4+adaptive-{a:g}-min-{m:g}-masked", {},
+                  {"adaptive_threshold": a, "adaptive_min_change": m})
+                 for a, m in ((3.0, 8.0), (3.0, 12.0), (2.5, 10.0), (4.0, 10.0))],
+               *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0, "adaptive_threshold": 0.0})
+                 for t in (27.0, 12.0)]],
     # At min_confidence 0.05 nearly every word read is kept, so that the threshold can be
     # swept after the run (SWEEP); the default's own run is scored as it is.
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}),
@@ -71,8 +82,9 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
 # best reading reaches the threshold (what a run at that threshold keeps, but for a span
 # whose weaker readings would no longer join it).
 SWEEP = {"ocr": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
+CANDIDATES["scene_cases"] = CANDIDATES["scenes"]  # the same candidates over dev/scene_cases.py's clips
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
-         "transcription": TaskType.TRANSCRIPTION}
+         "transcription": TaskType.TRANSCRIPTION, "scene_cases": TaskType.SCENE_DETECTION}
 
 
 async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides: dict[str, Any]
@@ -88,9 +100,9 @@ async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ml", timeout=None) as client:
         config = default_config(task) | overrides
-        started = time.perf_counter()
+        started = time.process_time()  # CPU seconds of this process, all threads: the machine is shared
         resp = await client.post(f"/infer/{task.value}", json={"video_path": str(video), "config": config})
-        seconds = time.perf_counter() - started
+        seconds = time.process_time() - started
         resp.raise_for_status()
         body = resp.json()
         return [i | {"model_profile": body["model_profile"]} for i in body["items"]], seconds
@@ -137,6 +149,41 @@ def score_scenes(items: list[dict[str, Any]], truth: qv.Truth, frame_ms: int) ->
             "fades_found": fades, "invented": len(unmatched),
             "recall": round((hard + fades) / (len(truth.hard_cuts_ms) + len(truth.fades_ms)), 3),
             "precision": round((hard + fades) / len(cuts), 3) if cuts else None}
+
+
+def score_cuts(items: list[dict[str, Any]], cuts_ms: list[int], frame_ms: int) -> dict[str, Any]:
+    """Cuts found within one frame of the truth, missed and invented, in one clip."""
+    found = sorted(i["payload"]["start_ms"] for i in items if i["payload"]["start_ms"] > 0)
+    unmatched = list(found)
+    hits = 0
+    for t in cuts_ms:
+        near = [c for c in unmatched if abs(c - t) <= frame_ms]
+        if near:
+            unmatched.remove(min(near, key=lambda c: abs(c - t)))
+            hits += 1
+    return {"cuts": len(cuts_ms), "found": hits, "invented": len(unmatched),
+            "recall": round(hits / len(cuts_ms), 3) if cuts_ms else None,
+            "precision": round(hits / len(found), 3) if found else None}
+
+
+def run_scene_cases(folder: Path, settings: dict[str, str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """One candidate over every clip of dev/scene_cases.py: figures per case and in all."""
+    per_case: dict[str, Any] = {}
+    seconds = minutes = 0.0
+    profile = None
+    for case, clip in CASE_CLIPS.setdefault(folder, scene_cases.make(folder)):
+        items, spent = asyncio.run(infer(clip, TaskType.SCENE_DETECTION, settings, overrides))
+        seconds, minutes = seconds + spent, minutes + case.seconds / 60
+        profile = items[0]["model_profile"] if items else profile
+        per_case[case.name] = score_cuts(items, case.cuts_ms, round(1000 / sv.FPS))
+    cuts, found = sum(c["cuts"] for c in per_case.values()), sum(c["found"] for c in per_case.values())
+    invented = sum(c["invented"] for c in per_case.values())
+    return {"model_profile": profile, "cuts": cuts, "found": found, "invented": invented,
+            "recall": round(found / cuts, 3), "precision": round(found / max(found + invented, 1), 3),
+            "cases": per_case, "seconds_per_video_minute": round(seconds / minutes, 2)}
+
+
+CASE_CLIPS: dict[Path, list[tuple[scene_cases.Case, Path]]] = {}
 
 
 def score_ocr(items: list[dict[str, Any]], truth: qv.Truth) -> dict[str, Any]:
@@ -188,8 +235,9 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
     keys = {"faces": ("recall", "precision", "false_per_face_free_minute"),
             "scenes": ("hard_cuts_found", "hard_cuts", "fades_found", "fades", "invented"),
             "ocr": ("words_read", "words_shown", "false_words"),
-            "transcription": ("wer", "keywords_heard", "keywords")}
-    lines = [f"{'analysis':<14}{'candidate':<22}{'figures':<70}{'s/min video':>12}"]
+            "transcription": ("wer", "keywords_heard", "keywords"),
+            "scene_cases": ("found", "cuts", "invented")}
+    lines = [f"{'analysis':<14}{'candidate':<22}{'figures':<70}{'cpu s/min':>12}"]
     for analysis, rows in results.items():
         for r in rows:
             figures = ", ".join(f"{k}={r[k]}" for k in keys[analysis])
@@ -205,13 +253,19 @@ def main() -> None:
     named = {c for c in os.environ.get("BENCH_QUALITY_CANDIDATES", "").split(",") if c}
     video = out_dir / "quality" / f"quality-{chapters}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
-    truth = qv.make(video, chapters)
+    truth = qv.make(video, chapters) if set(only) - {"scene_cases"} else qv.Truth(seconds=60, fps=sv.FPS)
     minutes = truth.seconds / 60
     results: dict[str, list[dict[str, Any]]] = {}
     for analysis in only:
         task = TASKS[analysis]
         for name, settings, overrides in CANDIDATES[analysis]:
             if named and name not in named:
+                continue
+            if analysis == "scene_cases":
+                row = {"candidate": name, "settings": settings, "config": overrides,
+                       **run_scene_cases(video.parent, settings, overrides)}
+                print(json.dumps({analysis: row}), flush=True)
+                results.setdefault(analysis, []).append(row)
                 continue
             try:
                 items, seconds = asyncio.run(infer(video, task, settings, overrides))

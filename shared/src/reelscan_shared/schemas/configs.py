@@ -78,3 +78,15 @@ class ScenesConfig(AnalysisConfig):
     hash_threshold: float = Field(0.40, ge=0, le=1, description="HashDetector beside it: share of a frame's "
                                                                   "perceptual hash that changes (0: off)")
     min_scene_len_s: float = Field(0.5, ge=0, le=3600)
+    # Chosen by make bench-quality's scene cases (cuts under a lower third, a slide frame,
+    # letterbox bars, between similar moving textures; pans and fades without a cut).
+    adaptive_threshold: float = Field(3.0, ge=0, le=255, description=(
+        "A third detector beside them: a cut where a frame's change is this many times its "
+        "neighbours' (AdaptiveDetector), measured on the pixels that do not stay the same "
+        "across it (overlays, bars, slide frames left out); 0: off"))
+    adaptive_min_change: float = Field(10.0, ge=0, le=255, description=(
+        "The least change (ContentDetector's scale, over the pixels that move) that the "
+        "adaptive detector calls a cut"))
+    mask_static: bool = Field(True, description=(
+        "Adaptive detector: leave out the pixels that stay the same around a candidate cut "
+        "(a logo, a lower third, letterbox bars)"))
