@@ -69,6 +69,11 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
     # At min_confidence 0.05 nearly every word read is kept, so that the threshold can be
     # swept after the run (SWEEP); the default's own run is scored as it is.
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}),
+            # before the text rules: every reading at min_confidence kept, in any script
+            ("rapidocr-unfiltered", {"OCR_ENGINE": "rapidocr"}, {"min_text_chars": 0, "only_langs": False}),
+            ("rapidocr-latin-only", {"OCR_ENGINE": "rapidocr"}, {"min_text_chars": 0}),
+            ("easyocr", {"OCR_ENGINE": "easyocr"}, {}),
+            ("easyocr-unfiltered", {"OCR_ENGINE": "easyocr"}, {"min_text_chars": 0, "only_langs": False}),
             *[(f"{engine}@0.05", {"OCR_ENGINE": engine}, {"min_confidence": 0.05})
               for engine in ("rapidocr", "easyocr")]],
     # base and larger: only where their weights are in MODEL_CACHE_DIR (`models pull`), else skipped
@@ -83,8 +88,10 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
 # whose weaker readings would no longer join it).
 SWEEP = {"ocr": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
 CANDIDATES["scene_cases"] = CANDIDATES["scenes"]  # the same candidates over dev/scene_cases.py's clips
+CANDIDATES["ocr_textless"] = [c for c in CANDIDATES["ocr"] if "@" not in c[0]]  # over real photos without text
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
-         "transcription": TaskType.TRANSCRIPTION, "scene_cases": TaskType.SCENE_DETECTION}
+         "transcription": TaskType.TRANSCRIPTION, "scene_cases": TaskType.SCENE_DETECTION,
+         "ocr_textless": TaskType.OCR}
 
 
 async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides: dict[str, Any]
@@ -186,6 +193,22 @@ def run_scene_cases(folder: Path, settings: dict[str, str], overrides: dict[str,
 CASE_CLIPS: dict[Path, list[tuple[scene_cases.Case, Path]]] = {}
 
 
+def run_textless(folder: Path, settings: dict[str, str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """One OCR candidate over real photographs without text (quality_video.TEXTLESS): every word is false."""
+    clip = folder / "textless.mp4"
+    if not clip.exists():
+        qv.textless_video(clip)
+    try:
+        items, seconds = asyncio.run(infer(clip, TaskType.OCR, settings, overrides))
+    except httpx.HTTPStatusError as exc:
+        return {"skipped": exc.response.text[:300], "false_words": None, "photos": len(qv.TEXTLESS),
+                "seconds_per_video_minute": None}
+    read = [i["payload"]["text"] for i in items]
+    return {"model_profile": items[0]["model_profile"] if items else None, "photos": len(qv.TEXTLESS),
+            "false_words": len(read), "false_examples": read[:10],
+            "seconds_per_video_minute": round(seconds / (len(qv.TEXTLESS) * 4 / 60), 2)}
+
+
 def score_ocr(items: list[dict[str, Any]], truth: qv.Truth) -> dict[str, Any]:
     shown = [qv.words(w["word"]) for w in truth.screen_words]
     shown_tokens = {t for ws in shown for t in ws}
@@ -236,7 +259,8 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
             "scenes": ("hard_cuts_found", "hard_cuts", "fades_found", "fades", "invented"),
             "ocr": ("words_read", "words_shown", "false_words"),
             "transcription": ("wer", "keywords_heard", "keywords"),
-            "scene_cases": ("found", "cuts", "invented")}
+            "scene_cases": ("found", "cuts", "invented"),
+            "ocr_textless": ("false_words", "photos")}
     lines = [f"{'analysis':<14}{'candidate':<22}{'figures':<70}{'cpu s/min':>12}"]
     for analysis, rows in results.items():
         for r in rows:
@@ -253,13 +277,20 @@ def main() -> None:
     named = {c for c in os.environ.get("BENCH_QUALITY_CANDIDATES", "").split(",") if c}
     video = out_dir / "quality" / f"quality-{chapters}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
-    truth = qv.make(video, chapters) if set(only) - {"scene_cases"} else qv.Truth(seconds=60, fps=sv.FPS)
+    own_clips = {"scene_cases", "ocr_textless"}  # analyses that make their own clips, not the chapter video
+    truth = qv.make(video, chapters) if set(only) - own_clips else qv.Truth(seconds=60, fps=sv.FPS)
     minutes = truth.seconds / 60
     results: dict[str, list[dict[str, Any]]] = {}
     for analysis in only:
         task = TASKS[analysis]
         for name, settings, overrides in CANDIDATES[analysis]:
             if named and name not in named:
+                continue
+            if analysis == "ocr_textless":
+                row = {"candidate": name, "settings": settings, "config": overrides,
+                       **run_textless(video.parent, settings, overrides)}
+                print(json.dumps({analysis: row}), flush=True)
+                results.setdefault(analysis, []).append(row)
                 continue
             if analysis == "scene_cases":
                 row = {"candidate": name, "settings": settings, "config": overrides,

@@ -101,7 +101,8 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         cfg = analyzer.config_model.model_validate(body.config)
     except ValidationError as exc:
         raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
-    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms)
+    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms,
+                           text_langs=state.settings.text_langs)
     started = time.monotonic()
     timeout = state.settings.ml_request_timeout
     try:

@@ -147,8 +147,9 @@ class OverlayAdaptiveDetector(SceneDetector):  # type: ignore[misc]  # scenedete
         _, _, total = self._changes[STATIC_WINDOW]
         if not self._mask:
             return float(total.mean()) / 3
-        moving = np.maximum.reduce([m for _, m, _ in self._changes]) >= STATIC_LEVEL
-        return float(total[moving].sum()) / 3 / max(int(moving.sum()), (1 - MAX_STATIC) * moving.size)
+        moving: np.ndarray = np.maximum.reduce([m for _, m, _ in self._changes]) >= STATIC_LEVEL
+        pixels = max(float(np.count_nonzero(moving)), (1 - MAX_STATIC) * moving.size)
+        return float(total[moving].sum()) / 3 / pixels
 
 
 def frame_shape(frame_bgr: np.ndarray, size: int, factor: int) -> np.ndarray | None:

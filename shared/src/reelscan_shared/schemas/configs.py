@@ -54,6 +54,14 @@ class OCRConfig(FrameConfig):
     # through scored 0.08-0.6): 0.6 drops 3 of RapidOCR's 6 false words and 2 of
     # EasyOCR's 3, and no word shown. Lower it for blurred or small text in real footage.
     min_confidence: float = Field(0.6, ge=0, le=1)
+    # make bench-quality: every false word read on footage without text (textures, photos,
+    # faces) was one glyph or a character of another script; every word shown has 2+.
+    min_text_chars: int = Field(2, ge=0, le=100, description=(
+        "A reading with fewer letters or digits (after only_langs) is dropped: a lone glyph is "
+        "what shapes are misread as"))
+    only_langs: bool = Field(True, description=(
+        "Keep only the letters of OCR_LANGS' scripts (RapidOCR reads Chinese and English "
+        "whatever OCR_LANGS says)"))
     # The same words are one span wherever their boxes overlap at all.
     min_iou: float = Field(0.01, gt=0, le=1, description="Box overlap that links sightings into one span")
     max_shift: float = Field(0.0, ge=0, le=10, description="Text that moved without overlapping is new text")
