@@ -43,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "bench"), str(REPO / "dev")]
 
 import quality_video as qv  # noqa: E402
+import recorded_speech  # noqa: E402
 import sample_videos as sv  # noqa: E402
 import scene_cases  # noqa: E402
 
@@ -88,10 +89,11 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
 # whose weaker readings would no longer join it).
 SWEEP = {"ocr": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)}
 CANDIDATES["scene_cases"] = CANDIDATES["scenes"]  # the same candidates over dev/scene_cases.py's clips
+CANDIDATES["speech_recorded"] = CANDIDATES["transcription"]  # over a real voice (dev/recorded_speech.py)
 CANDIDATES["ocr_textless"] = [c for c in CANDIDATES["ocr"] if "@" not in c[0]]  # over real photos without text
 TASKS = {"faces": TaskType.FACE_DETECTION, "scenes": TaskType.SCENE_DETECTION, "ocr": TaskType.OCR,
          "transcription": TaskType.TRANSCRIPTION, "scene_cases": TaskType.SCENE_DETECTION,
-         "ocr_textless": TaskType.OCR}
+         "ocr_textless": TaskType.OCR, "speech_recorded": TaskType.TRANSCRIPTION}
 
 
 async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides: dict[str, Any]
@@ -193,6 +195,31 @@ def run_scene_cases(folder: Path, settings: dict[str, str], overrides: dict[str,
 CASE_CLIPS: dict[Path, list[tuple[scene_cases.Case, Path]]] = {}
 
 
+def run_recorded(folder: Path, settings: dict[str, str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """One transcription candidate over recorded prompts (a real voice): WER against their transcripts."""
+    import jiwer
+
+    if not recorded_speech.available():
+        return {"skipped": "no recorded speech: apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en",
+                "wer": None, "words_spoken": None, "words_heard": None, "seconds_per_video_minute": None}
+    clip = folder / "recorded.mp4"
+    prompts = RECORDED.setdefault(folder, recorded_speech.make(clip))
+    try:
+        items, seconds = asyncio.run(infer(clip, TaskType.TRANSCRIPTION, settings, overrides))
+    except httpx.HTTPStatusError as exc:
+        return {"skipped": exc.response.text[:300], "wer": None, "words_spoken": None, "words_heard": None,
+                "seconds_per_video_minute": None}
+    reference = " ".join(" ".join(qv.words(p.text)) for p in prompts)
+    heard = " ".join(" ".join(qv.words(i["payload"]["text"])) for i in sorted(items, key=lambda i: i["span_start_ms"]))
+    minutes = (prompts[-1].start_ms + 10_000) / 60_000
+    return {"model_profile": items[0]["model_profile"] if items else None, "prompts": len(prompts),
+            "wer": round(jiwer.wer(reference, heard), 3), "words_spoken": len(reference.split()),
+            "words_heard": len(heard.split()), "seconds_per_video_minute": round(seconds / minutes, 2)}
+
+
+RECORDED: dict[Path, list[recorded_speech.Prompt]] = {}
+
+
 def run_textless(folder: Path, settings: dict[str, str], overrides: dict[str, Any]) -> dict[str, Any]:
     """One OCR candidate over real photographs without text (quality_video.TEXTLESS): every word is false."""
     clip = folder / "textless.mp4"
@@ -260,7 +287,8 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
             "ocr": ("words_read", "words_shown", "false_words"),
             "transcription": ("wer", "keywords_heard", "keywords"),
             "scene_cases": ("found", "cuts", "invented"),
-            "ocr_textless": ("false_words", "photos")}
+            "ocr_textless": ("false_words", "photos"),
+            "speech_recorded": ("wer", "words_spoken", "words_heard")}
     lines = [f"{'analysis':<14}{'candidate':<22}{'figures':<70}{'cpu s/min':>12}"]
     for analysis, rows in results.items():
         for r in rows:
@@ -277,7 +305,7 @@ def main() -> None:
     named = {c for c in os.environ.get("BENCH_QUALITY_CANDIDATES", "").split(",") if c}
     video = out_dir / "quality" / f"quality-{chapters}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
-    own_clips = {"scene_cases", "ocr_textless"}  # analyses that make their own clips, not the chapter video
+    own_clips = {"scene_cases", "ocr_textless", "speech_recorded"}  # make their own clips, not the chapter video
     truth = qv.make(video, chapters) if set(only) - own_clips else qv.Truth(seconds=60, fps=sv.FPS)
     minutes = truth.seconds / 60
     results: dict[str, list[dict[str, Any]]] = {}
@@ -285,6 +313,12 @@ def main() -> None:
         task = TASKS[analysis]
         for name, settings, overrides in CANDIDATES[analysis]:
             if named and name not in named:
+                continue
+            if analysis == "speech_recorded":
+                row = {"candidate": name, "settings": settings, "config": overrides,
+                       **run_recorded(video.parent, settings, overrides)}
+                print(json.dumps({analysis: row}), flush=True)
+                results.setdefault(analysis, []).append(row)
                 continue
             if analysis == "ocr_textless":
                 row = {"candidate": name, "settings": settings, "config": overrides,
