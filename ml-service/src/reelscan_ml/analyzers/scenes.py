@@ -119,7 +119,9 @@ class OverlayAdaptiveDetector(SceneDetector):  # type: ignore[misc]  # scenedete
         super().__init__()
         self._threshold, self._min_change, self._min_len, self._mask = threshold, min_change, min_scene_len, mask_static
         self._previous: np.ndarray | None = None
-        self._changes: list[tuple[FrameTimecode, np.ndarray, np.ndarray]] = []  # timecode, max, sum of channels
+        # per frame of the window: timecode, pixels that changed, change summed over the channels
+        self._changes: list[tuple[FrameTimecode, np.ndarray, np.ndarray]] = []
+        self._changed_in_window: np.ndarray | None = None  # per pixel: frames of the window it changed in
         self._scores: list[tuple[FrameTimecode, float]] = []
         self._last_cut: FrameTimecode | None = None
 
@@ -128,14 +130,20 @@ class OverlayAdaptiveDetector(SceneDetector):  # type: ignore[misc]  # scenedete
         return ADAPTIVE_DELAY
 
     def process_frame(self, timecode: FrameTimecode, frame_img: np.ndarray) -> list[FrameTimecode]:
-        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV).astype(np.int16)
+        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV)
         previous, self._previous = self._previous, hsv
         if self._last_cut is None:
             self._last_cut = timecode
         if previous is None:
             return []
-        diff = np.abs(hsv - previous)
-        self._changes = [*self._changes[-2 * STATIC_WINDOW:], (timecode, diff.max(axis=2), diff.sum(axis=2))]
+        hue, sat, lum = cv2.split(cv2.absdiff(hsv, previous))  # per plane: numpy's axis reductions are slow
+        changed = (cv2.max(cv2.max(hue, sat), lum) >= STATIC_LEVEL).astype(np.uint8)
+        if self._changed_in_window is None:
+            self._changed_in_window = np.zeros(changed.shape, np.uint8)
+        self._changed_in_window += changed
+        if len(self._changes) == 2 * STATIC_WINDOW + 1:  # the oldest frame leaves the window
+            self._changed_in_window -= self._changes.pop(0)[1]
+        self._changes.append((timecode, changed, hue.astype(np.uint16) + sat + lum))
         if len(self._changes) < 2 * STATIC_WINDOW + 1:
             return []
         self._scores = [*self._scores[-2 * ADAPTIVE_WINDOW:], (self._changes[STATIC_WINDOW][0], self._moving_change())]
@@ -153,7 +161,8 @@ class OverlayAdaptiveDetector(SceneDetector):  # type: ignore[misc]  # scenedete
         _, _, total = self._changes[STATIC_WINDOW]
         if not self._mask:
             return float(total.mean()) / 3
-        moving: np.ndarray = np.maximum.reduce([m for _, m, _ in self._changes]) >= STATIC_LEVEL
+        assert self._changed_in_window is not None
+        moving = self._changed_in_window > 0
         pixels = max(float(np.count_nonzero(moving)), (1 - MAX_STATIC) * moving.size)
         return float(total[moving].sum()) / 3 / pixels
 
