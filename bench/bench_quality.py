@@ -16,6 +16,9 @@ Per candidate:
 - scene_cases: the same scene candidates over dev/scene_cases.py's clips (cuts under a
   lower third, a slide frame, letterbox bars, between similar moving textures; pans and
   fades without a cut): cuts found, missed and invented per clip;
+- ocr_textless: the OCR candidates over real photographs without text (every word false);
+- speech_recorded: the transcription candidates over recorded prompts with their
+  transcripts (dev/recorded_speech.py, Debian's asterisk-core-sounds-en): WER;
 - CPU seconds of work per minute of video (process time, all threads: the machine may
   be shared, wall time would measure the neighbours).
 
