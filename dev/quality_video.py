@@ -87,6 +87,28 @@ def photos() -> list[np.ndarray]:
             for img in (data.coffee(), data.rocket(), page, data.chelsea(), data.immunohistochemistry())]
 
 
+# scikit-image's photographs with no text in them (looked at; coins and the page have text).
+TEXTLESS = ("chelsea", "coffee", "astronaut", "camera", "immunohistochemistry", "hubble_deep_field", "retina",
+            "rocket", "horse", "brick", "grass", "gravel", "moon", "colorwheel")
+
+
+def textless_video(path: Path, seconds_each: float = 4.0) -> Path:
+    """Real photographs without text, one after another, each panned slowly: OCR must read nothing."""
+    from skimage import data
+
+    def frames() -> Any:
+        n = round(seconds_each * sv.FPS)
+        for name in TEXTLESS:
+            image = np.asarray(getattr(data, name)())
+            image = (image.astype(np.uint8) * 255 if image.dtype == bool else image.astype(np.uint8))
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image[..., :3]
+            wide = cv2.resize(image, (SIZE[0] + n, SIZE[1]), interpolation=cv2.INTER_AREA)
+            for k in range(n):
+                yield np.ascontiguousarray(wide[:, k:k + SIZE[0]])
+
+    return sv.write_video(path, frames(), options={"preset": "veryfast"})
+
+
 def face_patch(size: int, turn: float) -> tuple[np.ndarray, np.ndarray]:
     """The astronaut's head, ``size`` px square, turned by ``turn`` degrees, and its mask."""
     from skimage import data

@@ -31,6 +31,7 @@ fi
 #   docker-compose  validates docker-compose.yml against the compose specification
 #   prometheus      for promtool: checks Prometheus' config, alerts and dashboard queries
 #   wrk             the HTTP load generator of make bench-scale (16 clients, little CPU)
+#   asterisk-core-sounds-en(-wav)  recorded speech with transcripts for make bench-quality (CC-BY-SA-3.0)
 missing=()
 has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
 has espeak-ng || has espeak || missing+=(espeak-ng)
@@ -38,6 +39,7 @@ has nginx || missing+=(nginx)
 has docker-compose || missing+=(docker-compose)
 has promtool || missing+=(prometheus)
 has wrk || missing+=(wrk)
+[ -d /usr/share/asterisk/sounds/en_US_f_Allison ] || missing+=(asterisk-core-sounds-en-wav asterisk-core-sounds-en)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "==> installing ${missing[*]} (apt)"

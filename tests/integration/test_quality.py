@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import quality_video as qv
 import sample_videos as sv
+import scene_cases as sc
 from test_ml_operations import infer, ml_service
 
 from reelscan_shared.analyses import default_config
@@ -68,6 +69,50 @@ async def test_the_default_scene_detector_finds_a_cut_between_two_dim_grey_shots
     first, second = (np.ascontiguousarray(qv.dim(qv.texture(rng))[:, :qv.SIZE[0]]) for _ in range(2))
     cuts = await cuts_between(tmp_path, first, second)
     assert len(cuts) == 1 and abs(cuts[0] - 2000) <= 1000 / FPS, cuts
+
+
+async def cuts_in(tmp_path: Path, shots: list[list[np.ndarray]]) -> list[int]:
+    """Where the default scene detector cuts a clip of these shots (ms, the start left out)."""
+    library = tmp_path / "library"
+    video = sv.write_video(library / "shots.mp4", [f for shot in shots for f in shot])
+    async with ml_service(library, tmp_path) as client:
+        resp = await infer(client, "scene_detection", video)
+    assert resp.status_code == 200, resp.text
+    return [i["payload"]["start_ms"] for i in resp.json()["items"] if i["payload"]["start_ms"] > 0]
+
+
+def panning(background: np.ndarray, seconds: float, overlay: sc.Overlay, speed: float = 3.0,
+            light: tuple[float, float] = (1.0, 1.0)) -> list[np.ndarray]:
+    return list(sc._shot_frames(background, int(seconds * FPS), speed, light, overlay))
+
+
+async def test_the_default_scene_detector_finds_cuts_inside_a_still_slide_frame(tmp_path) -> None:
+    # Two thirds of the frame (the slide around the picture) stay the same across the
+    # cuts: ContentDetector's mean change and the frame's hash hardly move (the default
+    # before the adaptive detector found none of these three cuts).
+    rng = np.random.default_rng(5)
+    shots = [panning(sc.similar_texture(rng, sc.PALETTE[0]), 2.0, sc.slide, speed, light)
+             for speed, light in ((1.0, (1.0, 0.8)), (6.0, (0.8, 1.0)), (3.0, (1.0, 1.0)), (1.0, (1.0, 0.8)))]
+    cuts = await cuts_in(tmp_path, shots)
+    assert [round(c / 1000 * FPS) for c in cuts] == [50, 100, 150], cuts
+
+
+async def test_the_default_scene_detector_invents_no_cut_in_a_pan_that_fades_under_a_plate(tmp_path) -> None:
+    rng = np.random.default_rng(6)
+    drift = sc.similar_texture(rng, sc.PALETTE[1], contrast=40, extra=8 * 6 * FPS + 100)
+    shot = [sc.plate(f) for f in panning(drift, 6.0, sc._none, 8.0, (1.0, 0.4))]  # fast drift, light fades
+    assert await cuts_in(tmp_path, [shot]) == []
+
+
+async def test_the_default_ocr_reads_no_words_in_real_photographs_without_text(tmp_path) -> None:
+    # Before the text rules RapidOCR read a buckle on the astronaut's suit as "B" (0.92)
+    # and the cat's eye as "0"; on the bench's textures "国", "G", "R".
+    library = tmp_path / "library"
+    video = qv.textless_video(library / "photos.mp4", seconds_each=2.0)
+    async with ml_service(library, tmp_path) as client:
+        resp = await infer(client, "ocr", video)
+    assert resp.status_code == 200, resp.text
+    assert [i["payload"]["text"] for i in resp.json()["items"]] == []
 
 
 async def test_the_default_ocr_reads_a_word_over_a_busy_background(tmp_path) -> None:

@@ -57,7 +57,8 @@ def test_default_configs_come_from_the_config_models_with_overrides_on_top() -> 
     assert default_config(TaskType.OCR)["frame_interval_s"] == 2.0
     assert default_config(TaskType.PLACE_DETECTION)["frame_interval_s"] == 5.0
     assert default_config(TaskType.SCENE_DETECTION) == {"threshold": 27.0, "hash_threshold": 0.4,
-                                                        "min_scene_len_s": 0.5}
+                                                        "min_scene_len_s": 0.5, "adaptive_threshold": 3.0,
+                                                        "adaptive_min_change": 8.0, "mask_static": True}
     merged = default_config(TaskType.OCR, parse_overrides({"ocr": {"min_confidence": 0.9}}))
     assert merged["min_confidence"] == 0.9 and merged["frame_interval_s"] == 2.0
     assert default_config(TaskType.SCENE_DETECTION, parse_overrides({"ocr": {"min_confidence": 0.9}}))[

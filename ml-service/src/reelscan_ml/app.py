@@ -109,7 +109,8 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         raise HTTPException(422, f"invalid config for {analysis}: {exc.errors(include_url=False)}") from exc
     # Before any work: a model without trained weights refuses (unless ALLOW_UNTRAINED).
     await runnable.check(state.registry, analysis, state.settings.allow_untrained)
-    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms)
+    ctx = InferenceContext(state.registry, state.gate, state.decode_pool, analysis, body.start_ms, body.end_ms,
+                           text_langs=state.settings.text_langs)
     started = time.monotonic()
     timeout = state.settings.ml_request_timeout
     try:

@@ -41,6 +41,7 @@ class InferenceContext:
     analysis: TaskType
     start_ms: int = 0  # the segment of the video asked for: [start_ms, end_ms)
     end_ms: int | None = None  # None: to the end
+    text_langs: tuple[str, ...] = ("en",)  # OCR_LANGS: the languages on-screen text is read in
     cancel: threading.Event = field(default_factory=threading.Event)
     timings: dict[str, float] = field(default_factory=lambda: {"decode": 0.0, "wait": 0.0, "model": 0.0})
 

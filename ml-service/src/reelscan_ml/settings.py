@@ -40,7 +40,8 @@ class MLSettings(CommonSettings):
     transcribe_model: str = Field("tiny.en", alias="TRANSCRIBE_MODEL", description="Whisper size, e.g. tiny.en, base")
     ocr_engine: str = Field("rapidocr", alias="OCR_ENGINE",
                             description="rapidocr (PP-OCR, fastest on CPU) or easyocr (OCR_LANGS)")
-    ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes")
+    ocr_langs: str = Field("en", alias="OCR_LANGS", description="Comma-separated EasyOCR language codes: the "
+                           "recogniser's languages (EasyOCR) and the scripts OCR keeps (both engines)")
     places_model: str = Field("resnet18-places365", alias="PLACES_MODEL")
     allow_untrained: bool = Field(
         False, alias="ALLOW_UNTRAINED",
@@ -70,6 +71,11 @@ class MLSettings(CommonSettings):
     def preload(self) -> tuple[TaskType, ...]:
         names = _csv(self.ml_preload)
         return ANALYSES_WITH_MODELS if "all" in names else tuple(TaskType(n) for n in names)
+
+    @property
+    def text_langs(self) -> tuple[str, ...]:
+        """OCR_LANGS: the languages whose characters OCR keeps (whatever the engine reads)."""
+        return _csv(self.ocr_langs) or ("en",)
 
     def profiles(self) -> dict[TaskType, ModelProfile]:
         return chosen_profiles(self.objects_model, self.faces_model, (self.transcribe_engine, self.transcribe_model),

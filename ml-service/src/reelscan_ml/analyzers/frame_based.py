@@ -20,6 +20,7 @@ import numpy as np
 
 from reelscan_ml import frames
 from reelscan_ml.analyzers.base import AnalyzerOutput
+from reelscan_ml.analyzers.text_filter import text_filter
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_shared.analyses import ANALYSES
 from reelscan_shared.combine import box_dict
@@ -145,7 +146,10 @@ async def run_faces(ctx: InferenceContext, path: Path, cfg: FacesConfig) -> Anal
 
 
 async def run_ocr(ctx: InferenceContext, path: Path, cfg: OCRConfig) -> AnalyzerOutput:
-    return await _run_on_frames(ctx, path, cfg, OCR)
+    keep = text_filter(ctx.text_langs if cfg.only_langs else None, cfg.min_text_chars)
+    to_payloads = OCR.per_frame
+    analysis = FrameAnalysis(OCR.producer, lambda s: to_payloads(Sample(s.frame_ms, s.width, s.height, keep(s.result))))
+    return await _run_on_frames(ctx, path, cfg, analysis)
 
 
 async def run_places(ctx: InferenceContext, path: Path, cfg: PlacesConfig) -> AnalyzerOutput:

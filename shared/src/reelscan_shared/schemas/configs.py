@@ -54,6 +54,14 @@ class OCRConfig(FrameConfig):
     # through scored 0.08-0.6): 0.6 drops 3 of RapidOCR's 6 false words and 2 of
     # EasyOCR's 3, and no word shown. Lower it for blurred or small text in real footage.
     min_confidence: float = Field(0.6, ge=0, le=1)
+    # make bench-quality: every false word read on footage without text (textures, photos,
+    # faces) was one glyph or a character of another script; every word shown has 2+.
+    min_text_chars: int = Field(2, ge=0, le=100, description=(
+        "A reading with fewer letters or digits (after only_langs) is dropped: a lone glyph is "
+        "what shapes are misread as"))
+    only_langs: bool = Field(True, description=(
+        "Keep only the letters of OCR_LANGS' scripts (RapidOCR reads Chinese and English "
+        "whatever OCR_LANGS says)"))
     # The same words are one span wherever their boxes overlap at all.
     min_iou: float = Field(0.01, gt=0, le=1, description="Box overlap that links sightings into one span")
     max_shift: float = Field(0.0, ge=0, le=10, description="Text that moved without overlapping is new text")
@@ -78,3 +86,15 @@ class ScenesConfig(AnalysisConfig):
     hash_threshold: float = Field(0.40, ge=0, le=1, description="HashDetector beside it: share of a frame's "
                                                                   "perceptual hash that changes (0: off)")
     min_scene_len_s: float = Field(0.5, ge=0, le=3600)
+    # Chosen by make bench-quality's scene cases (cuts under a lower third, a slide frame,
+    # letterbox bars, between similar moving textures; pans and fades without a cut).
+    adaptive_threshold: float = Field(3.0, ge=0, le=255, description=(
+        "A third detector beside them: a cut where a frame's change is this many times the "
+        "largest of its neighbours' (6 frames each side), measured on the pixels that do not "
+        "stay the same across it (overlays, bars, slide frames left out); 0: off"))
+    adaptive_min_change: float = Field(8.0, ge=0, le=255, description=(
+        "The least change (ContentDetector's scale, over the pixels that move) that the "
+        "adaptive detector calls a cut"))
+    mask_static: bool = Field(True, description=(
+        "Adaptive detector: leave out the pixels that stay the same around a candidate cut "
+        "(a logo, a lower third, letterbox bars)"))
