@@ -4,7 +4,8 @@ import react from "@vitejs/plugin-react";
 
 // The app is served by api-service under /app/; the API itself keeps its own paths.
 // `npm run dev` proxies the API to a running `make run` (REELSCAN_API, default :8000).
-const api = process.env.REELSCAN_API ?? "http://127.0.0.1:8000";
+const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {};
+const api = env.REELSCAN_API ?? "http://127.0.0.1:8000";
 const apiPaths = ["/videos", "/tasks", "/queues", "/search", "/labels", "/health", "/events",
   "/webhooks", "/auth", "/reprocess"];
 

@@ -5,37 +5,17 @@
  */
 import createClient, { type Middleware } from "openapi-fetch";
 import type { paths } from "./schema";
+import { cookieValue, detailText } from "../lib/http";
+
+export { cookieValue, detailText };
 
 export const CSRF_COOKIE = "reelscan_csrf";
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-
-/** One cookie's value from a document.cookie string; null when absent. */
-export function cookieValue(cookies: string, name: string): string | null {
-  for (const part of cookies.split(";")) {
-    const i = part.indexOf("=");
-    if (i < 0) continue;
-    if (part.slice(0, i).trim() === name) {
-      try { return decodeURIComponent(part.slice(i + 1).trim()); } catch { return part.slice(i + 1).trim(); }
-    }
-  }
-  return null;
-}
 
 export class ApiError extends Error {
   constructor(public what: string, public status: number, public detail: string) {
     super(`${what} failed${status ? ` (${status})` : ""}: ${detail}`);
   }
-}
-
-/** The API's `detail` (a string, or FastAPI's list of validation errors) as one readable line. */
-export function detailText(body: unknown, fallback: string): string {
-  const d = (body as { detail?: unknown } | null)?.detail;
-  if (typeof d === "string") return d;
-  if (Array.isArray(d)) {
-    return d.map((e: { loc?: unknown[]; msg?: string }) =>
-      `${(e.loc ?? []).filter((x) => x !== "query" && x !== "body").join(".")}: ${e.msg ?? ""}`).join("; ");
-  }
-  return fallback;
 }
 
 let onUnauthorized: () => void = () => {

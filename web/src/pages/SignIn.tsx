@@ -2,12 +2,7 @@ import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useNavigate, useSearchParams } from "react-router";
 import { ApiError, call, errorText } from "../api/client";
-
-/** Where to go after signing in: only a path inside the app (never another site). */
-export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/sign-in")) return "/";
-  return next;
-}
+import { safeNext } from "../lib/http";
 
 export default function SignIn() {
   const [token, setToken] = useState("");

@@ -4,6 +4,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 import { call, errorText, frameUrl } from "../api/client";
 import type { ArtifactList, Summary, Task, TaskList, Video } from "../api/types";
 import { isUntrained, TASK_TITLES } from "../api/types";
+import { ProgressBar } from "../components/ProgressBar";
 import { Timeline } from "../components/Timeline";
 import { typing } from "../App";
 import { boxesAt, intervalMs, toTrack, type Track } from "../lib/boxes";
@@ -264,15 +265,6 @@ function Analyses({ video }: { video: Video }) {
         <a href={`/videos/${id}/transcript.vtt`} download>Subtitles (VTT)</a>
       </div>
     </section>
-  );
-}
-
-export function ProgressBar({ percent, label }: { percent: number | null; label: string }) {
-  return (
-    <span className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100}
-      aria-valuenow={percent == null ? undefined : Math.round(percent)}>
-      <span style={{ width: `${percent ?? 0}%` }} /><small>{percent == null ? "" : `${Math.round(percent)}%`}</small>
-    </span>
   );
 }
 
