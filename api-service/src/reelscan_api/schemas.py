@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reelscan_api.playback import playable
 from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
@@ -90,6 +91,9 @@ class VideoOut(BaseModel):
     percent: float | None = Field(None, description="How much of the video's analysis is done: the mean over its "
                                                     "tasks (finished 100, pending 0, running as far as it got)")
     eta_s: float | None = Field(None, description="Seconds until its last running task finishes, at their rates")
+    playable: bool = Field(description="Whether a browser can be expected to play GET /videos/{id}/media: an MP4, "
+                                       "M4V, MOV or WebM file (H.264/VP8/VP9/AV1); not MKV or AVI "
+                                       "(docs/web-api.md)")
 
     @classmethod
     def of(cls, v: Video, counts: dict[TaskStatus, int] | None = None,
@@ -102,7 +106,7 @@ class VideoOut(BaseModel):
         return cls(video_id=v.video_id, path=v.path, file_hash=v.file_hash, size_bytes=v.size_bytes,
                    duration_ms=v.duration_ms, discovered_at=v.discovered_at, status=v.status,
                    missing_since=v.missing_since, paths=list(v.paths) if v.paths else None, task_counts=counts,
-                   percent=percent, eta_s=eta)
+                   percent=percent, eta_s=eta, playable=playable(v.path))
 
 
 def _task_percent(t: Task) -> float:
