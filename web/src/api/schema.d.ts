@@ -339,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Videos */
+        /**
+         * List Videos
+         * @description The library, a page at a time, each video with its tasks' progress and what was found.
+         */
         get: operations["list_videos_videos_get"];
         put?: never;
         post?: never;
@@ -415,6 +418,27 @@ export interface paths {
          * @description A JPEG of the moment ``t_ms`` (what search hits link to).
          */
         get: operations["frame_videos__video_id__frame_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Media
+         * @description The video file itself, for a player: HTTP Range requests (one range or several)
+         *     answer 206 so a browser can seek; only files inside VIDEO_PATHS are served.
+         */
+        get: operations["media_videos__video_id__media_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -805,6 +829,12 @@ export interface components {
             label: string;
             /** Videos */
             videos: number;
+        };
+        /** LabelFoundOut */
+        LabelFoundOut: {
+            kind: components["schemas"]["LabelKind"];
+            /** Label */
+            label: string;
         };
         /**
          * LabelKind
@@ -1263,6 +1293,29 @@ export interface components {
             /** Video Id */
             video_id: string;
         };
+        /** VideoFindingsOut */
+        VideoFindingsOut: {
+            /**
+             * Face Seconds
+             * @description Seconds with a face on screen
+             */
+            face_seconds: number;
+            /**
+             * Scenes
+             * @description Scenes found (0 until scene detection has completed)
+             */
+            scenes: number;
+            /**
+             * Top Labels
+             * @description Up to 3 labels, the longest on screen first
+             */
+            top_labels: components["schemas"]["LabelFoundOut"][];
+            /**
+             * Words Read
+             * @description Words of on-screen text (each distinct text counted once)
+             */
+            words_read: number;
+        };
         /** VideoListOut */
         VideoListOut: {
             /** Items */
@@ -1290,6 +1343,8 @@ export interface components {
             eta_s?: number | null;
             /** File Hash */
             file_hash: string;
+            /** @description What its analyses found, at a glance */
+            findings?: components["schemas"]["VideoFindingsOut"] | null;
             /** Missing Since */
             missing_since: string | null;
             /** Path */
@@ -1304,6 +1359,13 @@ export interface components {
              * @description How much of the video's analysis is done: the mean over its tasks (finished 100, pending 0, running as far as it got)
              */
             percent?: number | null;
+            /**
+             * Playable
+             * @description Whether a browser can be expected to play GET /videos/{id}/media: an MP4, M4V, MOV or WebM file (H.264/VP8/VP9/AV1); not MKV or AVI (docs/web-api.md)
+             */
+            playable: boolean;
+            /** @description Its tasks by state (GET /videos and /videos/{id}) */
+            progress?: components["schemas"]["VideoProgressOut"] | null;
             /** Size Bytes */
             size_bytes: number;
             /** @description present, or missing: none of its files exists any more */
@@ -1315,6 +1377,27 @@ export interface components {
             /** Video Id */
             video_id: string;
         };
+        /** VideoProgressOut */
+        VideoProgressOut: {
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Running */
+            running: number;
+            /**
+             * Total
+             * @description The video's tasks (one per analysis)
+             */
+            total: number;
+        };
+        /**
+         * VideoSort
+         * @description The library list's orders: newest discovered first, file name A to Z (case
+         *     folded), shortest first (unknown lengths last); each ties on the video id.
+         * @enum {string}
+         */
+        VideoSort: "newest" | "name" | "duration";
         /**
          * VideoStatus
          * @enum {string}
@@ -2240,8 +2323,14 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                /** @description Also videos whose files are all gone */
+                /** @description present (the default), missing (every file gone) or all; wins over include_missing */
+                status?: ("present" | "missing" | "all") | null;
+                /** @description Also videos whose files are all gone (status=all) */
                 include_missing?: boolean;
+                /** @description newest discovered first (the default), name (file name A-Z, case folded) or duration (shortest first) */
+                sort?: components["schemas"]["VideoSort"];
+                /** @description Only videos where an analysis found this label (an object, `face`, a place), as /labels lists them */
+                label?: string | null;
             };
             header?: never;
             path?: never;
@@ -2420,6 +2509,72 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    media_videos__video_id__media_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole file (`Accept-Ranges: bytes`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": string;
+                    "video/quicktime": string;
+                    "video/webm": string;
+                    "video/x-matroska": string;
+                };
+            };
+            /** @description The byte range asked for in `Range` (`Content-Range: bytes start-end/size`) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The video's path is outside VIDEO_PATHS */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The Range asked for lies past the file's end (`Content-Range: bytes *\/size`) */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
