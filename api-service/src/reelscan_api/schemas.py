@@ -7,11 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from reelscan_api.playback import playable
 from reelscan_api.task_actions import TaskAction
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.search import LabelKind
 from reelscan_shared.domain.tasks import Priority, Progress, Task, TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video, VideoStatus
+from reelscan_shared.domain.videos import TOP_LABELS, Video, VideoFindings, VideoOverview, VideoProgress, VideoStatus
 
 
 class ErrorOut(BaseModel):
@@ -75,6 +77,34 @@ class TaskActionOut(BaseModel):
         return cls(task=TaskOut.of(action.task), enqueued=action.enqueued)
 
 
+class VideoProgressOut(BaseModel):
+    total: int = Field(description="The video's tasks (one per analysis)")
+    completed: int
+    running: int
+    failed: int
+
+    @classmethod
+    def of(cls, p: VideoProgress) -> VideoProgressOut:
+        return cls(total=p.total, completed=p.completed, running=p.running, failed=p.failed)
+
+
+class LabelFoundOut(BaseModel):
+    kind: LabelKind
+    label: str
+
+
+class VideoFindingsOut(BaseModel):
+    top_labels: list[LabelFoundOut] = Field(description=f"Up to {TOP_LABELS} labels, the longest on screen first")
+    face_seconds: float = Field(description="Seconds with a face on screen")
+    words_read: int = Field(description="Words of on-screen text (each distinct text counted once)")
+    scenes: int = Field(description="Scenes found (0 until scene detection has completed)")
+
+    @classmethod
+    def of(cls, f: VideoFindings) -> VideoFindingsOut:
+        return cls(top_labels=[LabelFoundOut(kind=LabelKind(x.kind), label=x.label) for x in f.top_labels],
+                   face_seconds=f.face_seconds, words_read=f.words_read, scenes=f.scenes)
+
+
 class VideoOut(BaseModel):
     video_id: str
     path: str
@@ -90,10 +120,15 @@ class VideoOut(BaseModel):
     percent: float | None = Field(None, description="How much of the video's analysis is done: the mean over its "
                                                     "tasks (finished 100, pending 0, running as far as it got)")
     eta_s: float | None = Field(None, description="Seconds until its last running task finishes, at their rates")
+    playable: bool = Field(description="Whether a browser can be expected to play GET /videos/{id}/media: an MP4, "
+                                       "M4V, MOV or WebM file (H.264/VP8/VP9/AV1); not MKV or AVI "
+                                       "(docs/web-api.md)")
+    progress: VideoProgressOut | None = Field(None, description="Its tasks by state (GET /videos and /videos/{id})")
+    findings: VideoFindingsOut | None = Field(None, description="What its analyses found, at a glance")
 
     @classmethod
     def of(cls, v: Video, counts: dict[TaskStatus, int] | None = None,
-           tasks: list[Task] | None = None) -> VideoOut:
+           tasks: list[Task] | None = None, overview: VideoOverview | None = None) -> VideoOut:
         percent = eta = None
         if tasks:
             percent = round(sum(_task_percent(t) for t in tasks) / len(tasks), 1)
@@ -102,7 +137,9 @@ class VideoOut(BaseModel):
         return cls(video_id=v.video_id, path=v.path, file_hash=v.file_hash, size_bytes=v.size_bytes,
                    duration_ms=v.duration_ms, discovered_at=v.discovered_at, status=v.status,
                    missing_since=v.missing_since, paths=list(v.paths) if v.paths else None, task_counts=counts,
-                   percent=percent, eta_s=eta)
+                   percent=percent, eta_s=eta, playable=playable(v.path),
+                   progress=VideoProgressOut.of(overview.progress) if overview else None,
+                   findings=VideoFindingsOut.of(overview.findings) if overview else None)
 
 
 def _task_percent(t: Task) -> float:

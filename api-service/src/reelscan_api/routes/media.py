@@ -1,15 +1,19 @@
-"""One video as people use it: its summary, its transcript as subtitles, its frames."""
+"""One video as people use it: its summary, its transcript as subtitles, its frames, the file."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
 
 from reelscan_api.bootstrap import Container
 from reelscan_api.frames import MAX_WIDTH, MomentOutOfRange
+from reelscan_api.playback import media_type
 from reelscan_api.routes.deps import container, require_read
 from reelscan_api.schemas import ErrorOut, VideoOut
 from reelscan_api.search_schemas import LabelTimeOut, SummaryOut, TextReadOut, frame_url
@@ -18,7 +22,8 @@ from reelscan_shared.domain.artifacts import ArtifactType
 from reelscan_shared.domain.errors import NotFound
 from reelscan_shared.domain.search import LabelKind, LabelSearch
 from reelscan_shared.domain.tasks import TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video
+from reelscan_shared.domain.videos import Video, VideoStatus
+from reelscan_shared.files import confine
 from reelscan_shared.ports.repositories import ArtifactQuery, TaskQuery
 
 router = APIRouter(prefix="/videos", tags=["videos"], dependencies=[Depends(require_read)])
@@ -99,6 +104,31 @@ async def frame(video_id: uuid.UUID, t_ms: int = Query(..., ge=0, le=2**53),
     except MomentOutOfRange as exc:
         raise _past_end(t_ms, video.duration_ms) from exc
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{video_id}/media", responses={
+    **NOT_FOUND, 403: {"model": ErrorOut, "description": "The video's path is outside VIDEO_PATHS"},
+    416: {"description": "The Range asked for lies past the file's end (`Content-Range: bytes */size`)"},
+    200: {"content": {t: {"schema": {"type": "string", "format": "binary"}}
+                      for t in ("video/mp4", "video/webm", "video/quicktime", "video/x-matroska")},
+          "description": "The whole file (`Accept-Ranges: bytes`)"},
+    206: {"description": "The byte range asked for in `Range` (`Content-Range: bytes start-end/size`)"}},
+    response_class=FileResponse)
+async def media(video_id: uuid.UUID, c: Container = Depends(container)) -> FileResponse:
+    """The video file itself, for a player: HTTP Range requests (one range or several)
+    answer 206 so a browser can seek; only files inside VIDEO_PATHS are served."""
+    video = await _video(c, video_id)
+    path = confine(video.path, c.settings.video_roots)
+    if video.status is VideoStatus.MISSING:
+        raise NotFound(f"the file of video {video_id} is missing: {video.path} is no longer in the library")
+    try:
+        st = await asyncio.to_thread(os.stat, path)
+    except FileNotFoundError as exc:
+        raise NotFound(f"the file of video {video_id} is missing: {video.path} is no longer in the library") from exc
+    except OSError as exc:
+        raise NotFound(f"the file of video {video_id} cannot be read: {exc.strerror}") from exc
+    return FileResponse(path, stat_result=st, media_type=media_type(path), content_disposition_type="inline",
+                        filename=os.path.basename(video.path), headers={"Cache-Control": "private, max-age=3600"})
 
 
 def _past_end(t_ms: int, duration_ms: int | None) -> RequestValidationError:

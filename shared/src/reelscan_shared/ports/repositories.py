@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any, Literal, Protocol
 from reelscan_shared.domain.artifacts import ArtifactEnvelope
 from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Priority, Task, TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video
+from reelscan_shared.domain.videos import Video, VideoOverview, VideoSort, VideoStatus
 
 TaskSort = Literal["created_at", "started_at", "running_time"]
 SortOrder = Literal["asc", "desc"]
@@ -30,6 +31,15 @@ class TaskQuery:
     # the clock, so a position in it is not stable).
     after: tuple[datetime | None, str] | None = None
     with_total: bool = True  # False: skip the COUNT (the caller knows the total otherwise)
+
+
+@dataclass(frozen=True)
+class VideoQuery:
+    status: VideoStatus | None = VideoStatus.PRESENT  # None: every video
+    sort: VideoSort = VideoSort.NEWEST
+    label: str | None = None  # only videos where an analysis found this label (objects, faces, places)
+    limit: int = 50
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,15 @@ class VideoRepository(Protocol):
 
     async def list(self, limit: int, offset: int, include_missing: bool = False) -> tuple[list[Video], int]:
         """Newest first; MISSING videos only with ``include_missing``."""
+        ...
+
+    async def page(self, q: VideoQuery) -> tuple[builtins.list[Video], int]:
+        """The videos ``q`` selects, in its order, and how many it selects in all."""
+        ...
+
+    async def overviews(self, video_ids: Sequence[str]) -> dict[str, VideoOverview]:
+        """Each video's task progress and findings, in a fixed number of queries
+        however many videos are asked for."""
         ...
 
     async def add_with_tasks(self, video: Video, tasks: Sequence[Task]) -> bool:

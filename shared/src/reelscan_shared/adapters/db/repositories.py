@@ -7,6 +7,7 @@ reconciler) cannot race a task into a state the transition table forbids.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from reelscan_shared.adapters.db import labels as stored_labels
-from reelscan_shared.adapters.db import outbox, task_listing, text_index
+from reelscan_shared.adapters.db import outbox, task_listing, text_index, video_listing
 from reelscan_shared.adapters.db.engine import Database
 from reelscan_shared.adapters.db.locks import VIDEO_FINISH_LOCK, lock_library
 from reelscan_shared.adapters.db.tables import (
@@ -36,7 +37,7 @@ from reelscan_shared.domain.errors import InvalidTransition
 from reelscan_shared.domain.events import EventType
 from reelscan_shared.domain.segments import Segment
 from reelscan_shared.domain.tasks import Event, Priority, Progress, Task, TaskStatus, TaskType
-from reelscan_shared.domain.videos import Video, VideoStatus
+from reelscan_shared.domain.videos import Video, VideoOverview, VideoStatus
 from reelscan_shared.ports.repositories import (
     ArtifactPage,
     ArtifactQuery,
@@ -44,6 +45,7 @@ from reelscan_shared.ports.repositories import (
     RerunFilter,
     TaskPage,
     TaskQuery,
+    VideoQuery,
 )
 
 
@@ -183,14 +185,20 @@ class SqlVideoRepository:
         return _video(row, paths) if row else None
 
     async def list(self, limit: int, offset: int, include_missing: bool = False) -> tuple[list[Video], int]:
-        where = [] if include_missing else [videos.c.status == VideoStatus.PRESENT.value]
+        return await self.page(VideoQuery(status=None if include_missing else VideoStatus.PRESENT,
+                                          limit=limit, offset=offset))
+
+    async def page(self, q: VideoQuery) -> tuple[builtins.list[Video], int]:
         async with self._db.reads.connect() as conn:
-            total = (await conn.execute(select(func.count()).select_from(videos).where(*where))).scalar_one()
-            rows = (await conn.execute(
-                select(videos).where(*where).order_by(videos.c.discovered_at.desc(), videos.c.video_id)
-                .limit(limit).offset(offset)
-            )).mappings().all()
+            total = (await conn.execute(video_listing.count_statement(q))).scalar_one()
+            rows = (await conn.execute(video_listing.page_statement(q))).mappings().all()
         return [_video(r) for r in rows], total
+
+    async def overviews(self, video_ids: Sequence[str]) -> dict[str, VideoOverview]:
+        if not video_ids:
+            return {}
+        async with self._db.reads.connect() as conn:
+            return await video_listing.overviews(conn, video_ids)
 
     async def add_with_tasks(self, video: Video, new_tasks: Sequence[Task]) -> bool:
         return bool(await self.add_many_with_tasks([(video, new_tasks)]))
