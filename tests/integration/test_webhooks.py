@@ -21,13 +21,15 @@ from sqlalchemy import text as sql
 from reelscan_shared.adapters.db import SqlTaskRepository
 from reelscan_shared.adapters.db.outbox import SqlOutbox, emit
 from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.destinations import parse_allowed
 from reelscan_shared.domain.events import EVENT_ID_HEADER, SIGNATURE_HEADER, EventType, verify
 from reelscan_shared.domain.tasks import Event
-from reelscan_worker.webhooks import Dispatcher
+from reelscan_worker.webhooks import CONNECT_FAILED, UNSIGNED, Dispatcher, system_resolve
 from tests.integration.test_api import _client, settings_for
 from tests.integration.test_library import scan, video_at
 
 SECRET = "a-receiver-secret-of-some-length"
+LOOPBACK = "127.0.0.0/8"
 
 
 class Receiver:
@@ -94,7 +96,8 @@ def library(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
 
 @pytest.fixture
 async def api(db, redis, migrated_url, valkey, library) -> AsyncIterator[httpx.AsyncClient]:
-    settings = settings_for(migrated_url, valkey.url, library, TASK_TOTALS_CACHE_SECONDS=0, API_TOKEN="op-token")
+    settings = settings_for(migrated_url, valkey.url, library, TASK_TOTALS_CACHE_SECONDS=0, API_TOKEN="op-token",
+                            WEBHOOK_ALLOW_PRIVATE=LOOPBACK)
     async for client in _client(settings):
         client.headers["Authorization"] = "Bearer op-token"
         yield client
@@ -102,8 +105,9 @@ async def api(db, redis, migrated_url, valkey, library) -> AsyncIterator[httpx.A
 
 @pytest.fixture
 async def dispatcher(db) -> AsyncIterator[Dispatcher]:
-    async with httpx.AsyncClient(timeout=5) as http:
-        yield Dispatcher(SqlOutbox(db), http, secret=None)
+    async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+        # The receivers here listen on loopback: an operator's WEBHOOK_ALLOW_PRIVATE lets them through.
+        yield Dispatcher(SqlOutbox(db), http, secret=None, deadline_s=5, lease_s=30, allowed=parse_allowed(LOOPBACK))
 
 
 async def finish(db, video_id: str, fail: str | None = None) -> None:
@@ -168,7 +172,7 @@ async def test_a_receiver_down_then_back_gets_every_event(api, db, dispatcher, r
     await finish(db, video["video_id"])
     assert await dispatcher.run_once() == 1  # only the subscribed event type
     [pending] = (await api.get("/webhooks/deliveries", params={"status": "pending"})).json()
-    assert pending["attempts"] == 1 and "ConnectError" in pending["last_error"]
+    assert pending["attempts"] == 1 and pending["last_error"] == CONNECT_FAILED
     assert await dispatcher.run_once() == 0  # backing off
 
     receiver.failing = True
@@ -229,3 +233,229 @@ async def test_subscriptions_are_operator_actions(api) -> None:
     assert again.status_code == 409
     assert (await api.delete(f"/webhooks/{made['webhook_id']}")).status_code == 204
     assert (await api.delete(f"/webhooks/{made['webhook_id']}")).status_code == 404
+
+
+# --- Destinations, deadlines, answers, signatures --------------------------------------
+
+class RawReceiver:
+    """A small asyncio HTTP server whose answer is ``respond(writer)``: slow, huge, rude.
+    Records each request's head and body and how many bytes of answer it wrote."""
+
+    def __init__(self, respond) -> None:
+        self.respond = respond
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.written = 0
+        self.port = 0
+        self._server: asyncio.base_events.Server | None = None
+
+    async def __aenter__(self) -> RawReceiver:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            self.requests.append((head, await reader.readexactly(length)))
+            await self.respond(self, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the dispatcher hung up: what these receivers are for
+        finally:
+            writer.close()
+
+    async def send(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        writer.write(data)
+        await writer.drain()
+        self.written += len(data)
+
+
+async def answer_204(r: RawReceiver, w: asyncio.StreamWriter) -> None:
+    await r.send(w, b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+
+async def subscribe_and_emit(db, *urls: str, secret: str | None = SECRET) -> SqlOutbox:
+    outbox = SqlOutbox(db)
+    for url in urls:
+        await outbox.add_webhook(url, secret, None)
+    async with db.engine.begin() as conn:
+        await emit(conn, EventType.VIDEO_MISSING, {"video_id": "v"}, utcnow())
+    return outbox
+
+
+def errors_by_url(rows: list[dict]) -> dict[str, str | None]:
+    return {r["url"]: r["last_error"] for r in rows}
+
+
+def resolving(names: dict[str, str]):
+    """A resolver with a few names of its own (what a DNS server would answer), counting lookups."""
+    calls: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        calls.append(host)
+        if host not in names:
+            raise OSError(f"{host}: no such name")
+        return [names[host]]
+
+    resolve.calls = calls  # type: ignore[attr-defined]
+    return resolve
+
+
+async def test_inward_destinations_are_refused_at_send_time(db) -> None:
+    async with RawReceiver(answer_204) as receiver:
+        p = receiver.port
+        refused = {
+            f"http://127.0.0.1:{p}/": "loopback", f"http://0x7f000001:{p}/": "loopback",
+            f"http://2130706433:{p}/": "loopback", f"http://127.1:{p}/": "loopback",
+            f"http://017700000001:{p}/": "loopback", f"http://[::1]:{p}/": "loopback",
+            f"http://[::ffff:127.0.0.1]:{p}/": "loopback", f"http://0.0.0.0:{p}/": "unspecified",
+            f"http://localhost:{p}/": "loopback",  # the system resolver's answer is checked
+            f"http://inward.test:{p}/": "loopback",  # a public-looking name for loopback
+            "http://169.254.169.254/latest/meta-data/": "metadata", "http://[fd00:ec2::254]/": "metadata",
+            "http://10.1.2.3/": "private", "http://192.168.0.1/": "private", "http://[fd12::1]/": "private",
+            "http://169.254.1.1/": "link-local", "http://[fe80::1]/": "link-local",
+            "http://100.64.0.1/": "cgnat", "http://224.0.0.1/": "multicast",
+        }
+        outbox = await subscribe_and_emit(db, *refused)
+        names = resolving({"inward.test": "127.0.0.1"})
+
+        async def resolve(host: str, port: int) -> list[str]:
+            return await names(host, port) if host.endswith(".test") else await system_resolve(host, port)
+
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+            dispatcher = Dispatcher(outbox, http, secret=None, deadline_s=5, lease_s=30, resolve=resolve)
+            assert await dispatcher.run_once() == len(refused)
+        assert receiver.requests == []
+        assert errors_by_url(await outbox.deliveries("pending", 100)) == {
+            url: f"address refused: {why}" for url, why in refused.items()}
+
+
+async def test_allowed_ranges_let_a_receiver_through_but_never_metadata(db) -> None:
+    async with RawReceiver(answer_204) as receiver:
+        ok, metadata = f"http://127.0.0.1:{receiver.port}/", "http://169.254.169.254/"
+        outbox = await subscribe_and_emit(db, ok, metadata)
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+            allowed = parse_allowed("127.0.0.0/8, 169.254.0.0/16")
+            await Dispatcher(outbox, http, None, deadline_s=5, lease_s=30, allowed=allowed).run_once()
+        assert len(receiver.requests) == 1
+        assert errors_by_url(await outbox.deliveries(None, 10)) == {ok: None, metadata: "address refused: metadata"}
+
+
+async def test_the_checked_address_is_the_one_connected_to(db) -> None:
+    """DNS rebinding: the name answers loopback (allowed here) once, then something else;
+    the request goes to the address that was checked, with the name as Host."""
+    async with RawReceiver(answer_204) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://hooks.test:{receiver.port}/in")
+        answers = iter(["127.0.0.1", "10.9.9.9"])
+        calls: list[str] = []
+
+        async def rebinding(host: str, port: int) -> list[str]:
+            calls.append(host)
+            return [next(answers)]
+
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+            await Dispatcher(outbox, http, None, deadline_s=5, lease_s=30, allowed=parse_allowed(LOOPBACK),
+                             resolve=rebinding).run_once()
+        [(head, _body)] = receiver.requests
+        assert head.startswith(b"POST /in HTTP/1.1\r\n")
+        assert f"host: hooks.test:{receiver.port}\r\n".encode() in head.lower()
+        assert calls == ["hooks.test"]  # resolved once, by the check
+        [delivered] = await outbox.deliveries("delivered", 10)
+        assert delivered["last_status"] == 204
+
+
+async def test_a_slow_drip_receiver_costs_one_deadline_not_a_second_delivery(db) -> None:
+    async def drip(r: RawReceiver, w: asyncio.StreamWriter) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+            await r.send(w, bytes([byte]))
+            await asyncio.sleep(0.2)
+
+    async with RawReceiver(drip) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/")
+        # Every read is quicker than the client's per-read timeout: only a whole-request deadline ends it.
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            dispatcher = Dispatcher(outbox, http, None, deadline_s=1, lease_s=6, allowed=parse_allowed(LOOPBACK))
+            assert await asyncio.wait_for(dispatcher.run_once(), timeout=60) == 1
+            assert await dispatcher.run_once() == 0  # backing off: not claimed again
+        assert len(receiver.requests) == 1
+        [pending] = await outbox.deliveries("pending", 10)
+        assert pending["attempts"] == 1 and pending["last_error"] == CONNECT_FAILED
+
+
+def test_the_deadline_must_be_shorter_than_the_lease(db) -> None:
+    with pytest.raises(ValueError, match="lease"):
+        Dispatcher(SqlOutbox(db), httpx.AsyncClient(), None, deadline_s=25, lease_s=25)
+
+
+async def test_a_huge_answer_is_not_read(db) -> None:
+    size = 300 * 1024 * 1024
+
+    async def huge(r: RawReceiver, w: asyncio.StreamWriter) -> None:
+        await r.send(w, f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        chunk = b"x" * 65536
+        while r.written < size:
+            await r.send(w, chunk)
+
+    async with RawReceiver(huge) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/")
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            await Dispatcher(outbox, http, None, deadline_s=20, lease_s=30, allowed=parse_allowed(LOOPBACK)).run_once()
+        [delivered] = await outbox.deliveries("delivered", 10)
+        assert delivered["last_status"] == 200
+        # What the receiver got out before the dispatcher hung up: socket buffers, not the body.
+        assert receiver.written < 64 * 1024 * 1024
+
+
+async def test_only_the_status_is_kept_and_connect_failures_all_read_the_same(db) -> None:
+    async def error_page(r: RawReceiver, w: asyncio.StreamWriter) -> None:
+        page = b"redis_version:7.2 internal stack trace, password=hunter2"
+        await r.send(w, b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page))
+
+    async def reset(r: RawReceiver, w: asyncio.StreamWriter) -> None:
+        w.transport.abort()
+
+    async with RawReceiver(error_page) as failing, RawReceiver(reset) as rude:
+        closed = f"http://127.0.0.1:{free_port()}/"
+        urls = [f"http://127.0.0.1:{failing.port}/", f"http://127.0.0.1:{rude.port}/", closed,
+                "http://nowhere.test/"]
+        outbox = await subscribe_and_emit(db, *urls)
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+            await Dispatcher(outbox, http, None, deadline_s=5, lease_s=30, allowed=parse_allowed(LOOPBACK),
+                             resolve=resolving({})).run_once()
+        rows = await outbox.deliveries("pending", 10)
+        assert errors_by_url(rows) == {urls[0]: "HTTP 500", urls[1]: CONNECT_FAILED, urls[2]: CONNECT_FAILED,
+                                       urls[3]: CONNECT_FAILED}
+        assert {r["url"]: r["last_status"] for r in rows}[urls[0]] == 500
+
+
+async def test_nothing_goes_out_unsigned(db) -> None:
+    async with RawReceiver(answer_204) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/", secret=None)
+        assert len(await outbox.unsigned_webhooks()) == 1
+        async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
+            await Dispatcher(outbox, http, None, deadline_s=5, lease_s=30, allowed=parse_allowed(LOOPBACK)).run_once()
+            assert receiver.requests == []
+            [held] = await outbox.deliveries("pending", 10)
+            assert held["last_error"] == UNSIGNED
+            # The worker gets its WEBHOOK_SECRET: the held delivery goes out, signed.
+            await make_due(db)
+            await Dispatcher(outbox, http, SECRET, deadline_s=5, lease_s=30,
+                             allowed=parse_allowed(LOOPBACK)).run_once()
+        [(head, body)] = receiver.requests
+        signature = next(line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
+                         if line.lower().startswith(SIGNATURE_HEADER.lower().encode() + b":"))
+        assert verify(SECRET, signature, body, int(time.time()))
+
+
+async def test_subscriptions_to_inward_addresses_are_refused(api) -> None:
+    for url in ("http://169.254.169.254/latest", "http://10.0.0.1/x", "http://0x0a000001/x", "http://[fd00:ec2::254]/",
+                "http://[::ffff:10.0.0.1]/", "http://0.0.0.0/"):
+        resp = await api.post("/webhooks", json={"url": url, "secret": SECRET})
+        assert resp.status_code == 422 and "address refused" in resp.text, url
+    # 127.0.0.0/8 is allowed in this deployment (WEBHOOK_ALLOW_PRIVATE).
+    assert (await api.post("/webhooks", json={"url": "http://127.0.0.1:9/x", "secret": SECRET})).status_code == 201

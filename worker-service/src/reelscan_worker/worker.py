@@ -87,10 +87,18 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
             asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
             asyncio.create_task(_announce_forever(ctx["redis"], queue_name, settings.health_check_interval_s)),
         ]
-        http = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
+        # No proxy from the environment (it would connect instead of the checked address),
+        # no redirects (a receiver could point the next request inward).
+        http = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False, trust_env=False)
         ctx["webhook_http"] = http
-        dispatcher = Dispatcher(SqlOutbox(deps.db), http, settings.webhook_secret,
+        outbox = SqlOutbox(deps.db)
+        dispatcher = Dispatcher(outbox, http, settings.webhook_secret, deadline_s=settings.webhook_timeout_s,
+                                lease_s=settings.webhook_lease_s, allowed=settings.webhook_allowed_ranges,
                                 give_up_after=timedelta(hours=settings.webhook_give_up_hours))
+        if not settings.webhook_secret and (unsigned := await outbox.unsigned_webhooks()):
+            log.error("webhooks_unsigned", webhooks=unsigned,
+                      hint="set WEBHOOK_SECRET on the workers (as on the API) or give these subscriptions a "
+                           "secret: their deliveries are held, never sent unsigned")
         ctx["background"].append(asyncio.create_task(dispatcher.run_forever(settings.webhook_poll_s)))
         if settings.metrics_port:
             # The worker has no REST API: a metrics-only listener for Prometheus. A busy

@@ -14,6 +14,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from reelscan_api.bootstrap import Container
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_write
 from reelscan_api.schemas import ErrorOut
+from reelscan_shared.domain.destinations import literal_address, refusal
 from reelscan_shared.domain.errors import NotFound
 from reelscan_shared.domain.events import EventType
 
@@ -56,6 +57,11 @@ async def add_webhook(body: WebhookIn, c: Container = Depends(container)) -> Web
     if body.secret is None and not c.settings.webhook_secret:
         raise RequestValidationError([{"loc": ["body", "secret"], "type": "missing",
                                        "msg": "required while no WEBHOOK_SECRET is set: receivers verify signatures"}])
+    literal = literal_address(body.url.host or "")
+    if literal is not None and (reason := refusal(literal, c.settings.webhook_allowed_ranges)) is not None:
+        raise RequestValidationError([{"loc": ["body", "url"], "type": "value_error",
+                                       "msg": f"address refused: {reason} (WEBHOOK_ALLOW_PRIVATE lists the ranges "
+                                              "allowed; names are checked again at every delivery)"}])
     events = sorted({e.value for e in body.events}) if body.events else None
     hook = await c.outbox.add_webhook(str(body.url), body.secret, events)
     return WebhookOut(webhook_id=hook.webhook_id, url=hook.url, events=hook.event_types, source="api",
