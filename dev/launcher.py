@@ -61,7 +61,9 @@ def running_videos(client: httpx.Client, shown: int = 3) -> str:
 
 def supervise(stack: Stack) -> None:
     """Restart a service that died, and print progress whenever it changes."""
-    client = httpx.Client(base_url=stack.api_url, timeout=5)
+    token = os.environ.get("API_TOKEN", "").strip()  # reads need it whenever it is set
+    client = httpx.Client(base_url=stack.api_url, timeout=5,
+                          headers={"Authorization": f"Bearer {token}"} if token else {})
     last = ""
     tty = sys.stdout.isatty()
     while True:

@@ -31,7 +31,7 @@ def settings_for(migrated_url: str, redis_url: str, video_dir: Path, **extra: ob
 async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as c:
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         yield c
 
 
@@ -172,7 +172,8 @@ async def test_api_token_guards_mutations(db, redis, migrated_url, valkey, video
         assert (await client.post("/videos/discover", headers=bad)).status_code == 401
         ok = await client.post("/videos/discover", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
-        assert (await client.get("/tasks")).status_code == 200  # reads stay open by default
+        assert (await client.get("/tasks")).status_code == 401  # reads need it too by default
+        assert (await client.get("/tasks", headers={"Authorization": "Bearer s3cret"})).status_code == 200
 
 
 async def test_openapi_docs_are_served(api) -> None:

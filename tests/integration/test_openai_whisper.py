@@ -25,19 +25,36 @@ from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.files import sha256_of
 
 # tiny.en's dimensions, as in OpenAI's tiny.en.pt (English-only vocabulary: 51864).
-TINY_EN = {"n_mels": 80, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6, "n_audio_layer": 4,
-           "n_vocab": 51864, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4}
+TINY_EN = {
+    "n_mels": 80,
+    "n_audio_ctx": 1500,
+    "n_audio_state": 384,
+    "n_audio_head": 6,
+    "n_audio_layer": 4,
+    "n_vocab": 51864,
+    "n_text_ctx": 448,
+    "n_text_state": 384,
+    "n_text_head": 6,
+    "n_text_layer": 4,
+}
 
 
-def untrained_checkpoint(path: Path) -> Path:
-    """A checkpoint file in OpenAI's format (dims + state dict), of an UNTRAINED tiny.en."""
+def untrained_checkpoint(path: Path, *, broken: bool = False) -> Path:
+    """A checkpoint file in OpenAI's format (dims + state dict), of an UNTRAINED tiny.en.
+    Its weights are drawn in a forked RNG state, so building it neither depends on nor
+    changes what the rest of the process drew. broken: the last layer norm is NaN, as
+    in a diverged or corrupt checkpoint."""
     import torch
     from whisper.model import ModelDimensions, Whisper
 
-    torch.manual_seed(0)
     dims = ModelDimensions(**TINY_EN)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        state = Whisper(dims).state_dict()
+    if broken:
+        state["decoder.ln.weight"].fill_(float("nan"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": Whisper(dims).state_dict()}, path)
+    torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": state}, path)
     return path
 
 
@@ -118,9 +135,49 @@ def test_a_cancelled_request_stops_at_the_next_window(tmp_path, checkpoint) -> N
     cancel.set()
     assert model.predict_batch([noise], TranscriptionConfig(), cancel=cancel) == [([], "en")]
     # The same call not cancelled: the untrained model says something (so the above was the
-    # cancel). Seeded: Whisper's fallback samples at temperatures above 0.
-    import torch
-
-    torch.manual_seed(0)
+    # cancel). The engine seeds the fallback's sampling itself: no seed needed here.
     [(segments, language)] = model.predict_batch([noise], TranscriptionConfig(), cancel=threading.Event())
     assert segments and language == "en"
+
+
+async def test_a_checkpoint_that_scores_nan_fails_its_request_clearly_and_the_service_goes_on(tmp_path) -> None:
+    """NaN scores make Whisper's temperature-fallback sampling raise deep inside torch;
+    the request gets a readable 500, and the service answers the next one."""
+    library = tmp_path / "library"
+    video = speech_video(library)
+    untrained_checkpoint(tmp_path / "models" / "openai-whisper" / "tiny.en.pt", broken=True)
+    async with ml_service(library, tmp_path, TRANSCRIBE_ENGINE="openai-whisper") as client:
+        first = await infer(client, "transcription", video, **default_config(TaskType.TRANSCRIPTION))
+        second = await infer(client, "transcription", video, **default_config(TaskType.TRANSCRIPTION))
+        health = await client.get("/health")
+    for resp in (first, second):
+        assert resp.status_code == 500, resp.text
+        assert "invalid scores (NaN)" in resp.json()["detail"] and "models pull transcription" in resp.json()["detail"]
+    assert health.status_code == 200 and health.json()["models"]["transcription"]["state"] == "ready"
+
+
+def test_the_same_audio_decodes_the_same_whatever_the_process_drew_before(tmp_path, checkpoint) -> None:
+    """The fallback samples from torch's global generator: the engine seeds it per call,
+    so a transcript does not depend on which requests or tests ran before it."""
+    import torch
+
+    from reelscan_ml.models.openai_whisper import OpenAIWhisper
+    from reelscan_ml.models.profiles import transcribe_engine
+    from reelscan_shared.schemas.configs import TranscriptionConfig
+
+    cached = tmp_path / "openai-whisper" / "tiny.en.pt"
+    cached.parent.mkdir()
+    cached.symlink_to(checkpoint)
+    model = OpenAIWhisper(transcribe_engine("openai-whisper", "tiny.en"), tmp_path, "cpu")
+    model.load()
+    noise = (np.random.default_rng(1).standard_normal(16_000 * 3) * 0.05).astype(np.float32)
+    runs = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        torch.rand(1000)  # some other user of the global generator
+        runs.append(model.predict_batch([noise], TranscriptionConfig(), cancel=threading.Event()))
+    assert runs[0] == runs[1]
+    after = torch.rand(1)
+    torch.manual_seed(2)
+    torch.rand(1000)
+    assert torch.equal(after, torch.rand(1)), "decoding must not move the caller's generator"

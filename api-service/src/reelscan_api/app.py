@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from reelscan_api import bootstrap
+from reelscan_api.access import AccessMiddleware
 from reelscan_api.health import HealthMonitor
 from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
@@ -102,6 +103,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                   description="Videos, analysis tasks and their timestamped artifacts.")
     _install_error_handlers(app)
 
+    app.state.settings = settings
+    # Outermost last: request ids and metrics see every answer, refusals included.
+    app.add_middleware(AccessMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware)
 
     for router in ROUTERS:

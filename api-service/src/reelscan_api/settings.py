@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +11,25 @@ from reelscan_shared.analyses import parse_overrides
 from reelscan_shared.domain.destinations import literal_address, refusal
 from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.settings import StoreSettings
+
+MIN_TOKEN_LENGTH = 16
+PLACEHOLDERS = frozenset({"change-me", "changeme", "change_me", "secret", "password", "token", "example",
+                          "replace-me", "please-change", "your-token", "xxx", "admin"})
+
+
+def is_placeholder(value: str) -> bool:
+    """The values example files ship (`change-me`, …), never accepted as a real secret."""
+    v = value.strip().lower()
+    return v in PLACEHOLDERS or v.startswith(("change-me", "changeme", "<"))
+
+
+def is_loopback_host(host: str) -> bool:
+    if host.strip().lower() in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ApiSettings(StoreSettings):
@@ -49,8 +69,55 @@ class ApiSettings(StoreSettings):
                                description="Frames decoded at once; more requests wait their turn")
     webhook_urls: str = Field("", alias="WEBHOOK_URLS",
                               description="Comma-separated http(s) URLs receiving every event (needs WEBHOOK_SECRET)")
-    api_token: str | None = Field(None, alias="API_TOKEN")
-    api_token_reads: bool = Field(False, alias="API_TOKEN_READS")
+    api_token: str | None = Field(
+        None, alias="API_TOKEN",
+        description="The API's secret: programs send it as `Authorization: Bearer`, browsers sign in with it "
+                    "(POST /auth/session). Required (16+ characters, not a placeholder) when API_HOST is not loopback")
+    api_token_reads: bool = Field(
+        True, alias="API_TOKEN_READS",
+        description="With API_TOKEN set, reads need credentials too (the default); false opens every GET to anyone")
+    api_allowed_hosts: str = Field(
+        "", alias="API_ALLOWED_HOSTS",
+        description="Comma-separated host names a token-less server answers to (the Host header, against DNS "
+                    "rebinding); localhost, 127.0.0.1, ::1 and API_HOST are always allowed")
+    session_max_age_s: int = Field(
+        7 * 24 * 3600, alias="SESSION_MAX_AGE_SECONDS", ge=60,
+        description="How long a browser sign-in (the reelscan_session cookie) lasts")
+    session_cookie_secure: bool | None = Field(
+        None, alias="SESSION_COOKIE_SECURE",
+        description="Force the session cookie's Secure flag on or off; unset, it is set when the request came over "
+                    "TLS (directly, or X-Forwarded-Proto: https from one of TRUSTED_PROXIES)")
+    trusted_proxies: str = Field(
+        "", alias="TRUSTED_PROXIES",
+        description="Comma-separated client IPs (your reverse proxy) whose X-Forwarded-Proto is believed; * trusts any")
+
+    @property
+    def allowed_host_set(self) -> frozenset[str]:
+        names = {"localhost", "127.0.0.1", "::1", self.api_host.strip("[]").lower()}
+        names |= {h.strip().lower() for h in self.api_allowed_hosts.split(",") if h.strip()}
+        return frozenset(names)
+
+    @property
+    def trusted_proxy_list(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    @model_validator(mode="after")
+    def _safe_to_expose(self) -> ApiSettings:
+        token = self.api_token
+        if token is not None and not token.strip():
+            token = self.api_token = None  # an empty value means "no token", never a token of ""
+        if token is not None and is_placeholder(token):
+            raise ValueError(f"API_TOKEN is the placeholder {token!r}: generate one "
+                             "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        if is_loopback_host(self.api_host):
+            return self
+        if token is None:
+            raise ValueError(f"API_HOST={self.api_host} is reachable beyond this machine: set API_TOKEN "
+                             f"({MIN_TOKEN_LENGTH}+ characters) or bind API_HOST=127.0.0.1")
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"API_TOKEN is {len(token)} characters; a server bound to {self.api_host} "
+                             f"needs at least {MIN_TOKEN_LENGTH}")
+        return self
 
     @property
     def webhook_url_list(self) -> list[str]:

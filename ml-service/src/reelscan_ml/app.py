@@ -17,7 +17,7 @@ from reelscan_ml.analyzers import ANALYZERS
 from reelscan_ml.frames import VideoUnreadable
 from reelscan_ml.gate import Overloaded
 from reelscan_ml.lifecycle import preload_models, unload_idle_models
-from reelscan_ml.models.base import ModelNotAvailable
+from reelscan_ml.models.base import InvalidModelOutput, ModelNotAvailable
 from reelscan_ml.operations import router as operations_router
 from reelscan_ml.pipeline import InferenceContext
 from reelscan_ml.provenance import config_hash, input_hash, new_run_id, producer_version
@@ -50,9 +50,14 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
             raise
         settings.model_cache_dir.mkdir(parents=True, exist_ok=True)
         state = app.state.ml = MLState(settings, dev)
-        log.info("ml_service_ready", device=dev, gpu_concurrency=settings.gpu_concurrency, torch_threads=threads,
-                 models={a: m.spec.name for a, m in state.registry.models.items()},
-                 roots=[str(r) for r in state.roots])
+        log.info(
+            "ml_service_ready",
+            device=dev,
+            gpu_concurrency=settings.gpu_concurrency,
+            torch_threads=threads,
+            models={a: m.spec.name for a, m in state.registry.models.items()},
+            roots=[str(r) for r in state.roots],
+        )
         background = [asyncio.create_task(preload_models(state))]
         if settings.model_ttl > 0:
             background.append(asyncio.create_task(unload_idle_models(state.registry, settings.model_ttl)))
@@ -109,23 +114,41 @@ async def run_inference(state: MLState, task_type: str, body: InferenceRequest) 
         ctx.cancel.set()
         INFERENCE_REJECTED.labels("timeout").inc()
         log.warning("inference_timeout", analysis=analysis, video=path.name, timeout_s=timeout)
-        raise HTTPException(504, f"{analysis} of {path.name} did not finish within ML_REQUEST_TIMEOUT "
-                                 f"({timeout:g} s)") from exc
+        raise HTTPException(
+            504, f"{analysis} of {path.name} did not finish within ML_REQUEST_TIMEOUT ({timeout:g} s)"
+        ) from exc
     except VideoUnreadable as exc:
         raise HTTPException(422, str(exc)) from exc
     except ModelNotAvailable as exc:
         raise HTTPException(503, str(exc), headers={"Retry-After": "60"}) from exc
+    except InvalidModelOutput as exc:
+        INFERENCE_REJECTED.labels("invalid_output").inc()
+        log.error("inference_invalid_output", analysis=analysis, video=path.name, error=str(exc))
+        raise HTTPException(500, str(exc)) from exc
     elapsed = time.monotonic() - started
     INFERENCE_DURATION.labels(analysis).observe(elapsed)
-    log.info("inference_done", analysis=analysis, video=path.name, items=len(output.items),
-             segment_ms=[body.start_ms, body.end_ms],
-             elapsed_s=round(elapsed, 3), **{f"{k}_s": round(v, 3) for k, v in ctx.timings.items()},
-             model_profile=output.model_profile)
+    log.info(
+        "inference_done",
+        analysis=analysis,
+        video=path.name,
+        items=len(output.items),
+        segment_ms=[body.start_ms, body.end_ms],
+        elapsed_s=round(elapsed, 3),
+        **{f"{k}_s": round(v, 3) for k, v in ctx.timings.items()},
+        model_profile=output.model_profile,
+    )
     return InferenceResponse(
-        artifact_type=analyzer.artifact_type, schema_version=output.schema_version, run_id=new_run_id(),
-        config_hash=config_hash(cfg.model_dump(mode="json")), input_hash=digest, producer=output.producer,
+        artifact_type=analyzer.artifact_type,
+        schema_version=output.schema_version,
+        run_id=new_run_id(),
+        config_hash=config_hash(cfg.model_dump(mode="json")),
+        input_hash=digest,
+        producer=output.producer,
         producer_version=producer_version(output.library, output.library_version),
-        model_profile=output.model_profile, duration_ms=output.duration_ms, elapsed_ms=int(elapsed * 1000),
-        start_ms=body.start_ms, end_ms=output.end_ms if output.end_ms is not None else body.end_ms,
+        model_profile=output.model_profile,
+        duration_ms=output.duration_ms,
+        elapsed_ms=int(elapsed * 1000),
+        start_ms=body.start_ms,
+        end_ms=output.end_ms if output.end_ms is not None else body.end_ms,
         items=[InferenceItem(**item) for item in output.items],
     )

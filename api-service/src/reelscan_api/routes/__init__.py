@@ -1,4 +1,4 @@
-from reelscan_api.routes import artifacts, health, media, queues, reprocess, search, tasks, videos, webhooks
+from reelscan_api.routes import artifacts, auth, health, media, queues, reprocess, search, tasks, videos, webhooks
 
-ROUTERS = (health.router, videos.router, reprocess.router, tasks.router, queues.router, webhooks.router,
+ROUTERS = (health.router, auth.router, videos.router, reprocess.router, tasks.router, queues.router, webhooks.router,
            artifacts.router, search.router, media.router)

@@ -18,8 +18,12 @@ def _monitor(request: Request) -> HealthMonitor:
 
 @router.get("/health", response_model=HealthOut, responses={503: {"model": HealthOut}})
 async def health(request: Request) -> JSONResponse:
-    """Dependency status (cached for HEALTH_CACHE_SECONDS); 503 when the database or Valkey is down."""
+    """Dependency status (cached for HEALTH_CACHE_SECONDS); 503 when the database or Valkey is down.
+    With API_TOKEN set and no credentials, only `{"status": ...}` (no paths, no errors)."""
     report = await _monitor(request).report()
+    settings = request.app.state.settings
+    if settings.api_token and not getattr(request.state, "authenticated", False):
+        report = {"status": report["status"]}
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
 

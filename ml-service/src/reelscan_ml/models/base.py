@@ -42,6 +42,12 @@ class ModelNotAvailable(RuntimeError):
     """The profile's weights are not here and it has no offline fallback."""
 
 
+class InvalidModelOutput(RuntimeError):
+    """The model computed scores that are not numbers (NaN or infinite): its weights are
+    broken (a corrupt or diverged checkpoint). The request fails with this message; the
+    service and the model stay up for the next request."""
+
+
 class Model(ABC):
     library = "unknown"
     pixel_format = "rgb24"  # how predict_batch wants its frames
@@ -106,7 +112,8 @@ class Model(ABC):
                     raise ModelNotAvailable(
                         f"no weights for {self.spec.analysis} model {self.spec.name!r}: expected "
                         f"{', '.join(str(self.cache_dir / f.relpath) for f in self.spec.files)}; "
-                        "run `reelscan-ml models pull` on a connected machine")
+                        "run `reelscan-ml models pull` on a connected machine"
+                    )
                 with _LOADING:
                     self._load(where)
             except Exception as exc:
@@ -115,8 +122,15 @@ class Model(ABC):
                 raise
             self.load_seconds = round(time.monotonic() - started, 3)
             self.state, self.error, self.last_used = "ready", None, time.monotonic()
-        log.info("model_loaded", analysis=self.spec.analysis, profile=self.profile, device=self.device,
-                 weights=where.weights, source=where.source, seconds=self.load_seconds)
+        log.info(
+            "model_loaded",
+            analysis=self.spec.analysis,
+            profile=self.profile,
+            device=self.device,
+            weights=where.weights,
+            source=where.source,
+            seconds=self.load_seconds,
+        )
 
     def unload(self) -> bool:
         """Drop the weights if nobody is using the model; True if it was unloaded."""
@@ -163,9 +177,16 @@ class Model(ABC):
     def describe(self) -> dict[str, Any]:
         where = self.where  # as of start-up or the last load: /health must not touch the disk
         return {
-            "analysis": self.spec.analysis, "profile": self.spec.name, "model_profile": self.profile,
-            "state": self.state, "error": self.error, "weights": where.weights, "source": where.source,
-            "path": str(where.path) if where.path else None, "device": self.device,
-            "batch_size": self.batch_size, "load_seconds": self.load_seconds,
+            "analysis": self.spec.analysis,
+            "profile": self.spec.name,
+            "model_profile": self.profile,
+            "state": self.state,
+            "error": self.error,
+            "weights": where.weights,
+            "source": where.source,
+            "path": str(where.path) if where.path else None,
+            "device": self.device,
+            "batch_size": self.batch_size,
+            "load_seconds": self.load_seconds,
             "idle_s": round(time.monotonic() - self.last_used, 1) if self.state == "ready" else None,
         }
