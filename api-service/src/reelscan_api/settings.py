@@ -130,7 +130,7 @@ class ApiSettings(StoreSettings):
                 raise ValueError(f"WEBHOOK_URLS: {url!r} is not an http(s) URL")
             literal = literal_address(urlsplit(url).hostname or "")
             if literal is not None and (reason := refusal(literal, self.webhook_allowed_ranges)) is not None:
-                raise ValueError(f"WEBHOOK_URLS: {urlsplit(url).hostname}: address refused: {reason} "
+                raise ValueError(f"WEBHOOK_URLS: {urlsplit(url).hostname}: refused destination ({reason}) "
                                  "(see WEBHOOK_ALLOW_PRIVATE)")
         if self.webhook_url_list and not self.webhook_secret:
             raise ValueError("WEBHOOK_URLS needs WEBHOOK_SECRET: receivers verify each delivery's signature")

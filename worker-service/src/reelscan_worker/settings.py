@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from reelscan_shared.settings import StoreSettings
 
@@ -10,8 +10,6 @@ from reelscan_shared.settings import StoreSettings
 # however long; ARQ_JOB_TIMEOUT bounds each segment, and a worker that dies is found by
 # its lease (the reconciler), not by this timeout.
 JOB_CEILING_S = 7 * 24 * 3600
-# A claimed webhook delivery's lease outlives its deadline by this much (recording the outcome).
-LEASE_MARGIN_S = 5.0
 
 
 class WorkerSettings(StoreSettings):
@@ -39,11 +37,8 @@ class WorkerSettings(StoreSettings):
                                               "instead of deleting them")
     webhook_timeout_s: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0,
                                      description="Deadline for one whole webhook delivery (resolving, connecting, "
-                                                 "sending, reading the answer); must be shorter than "
-                                                 "WEBHOOK_LEASE_SECONDS")
-    webhook_lease_s: float = Field(30.0, alias="WEBHOOK_LEASE_SECONDS", gt=0,
-                                   description="How long a dispatcher holds a claimed delivery before another may "
-                                               "send it; at least WEBHOOK_TIMEOUT_SECONDS + 5")
+                                                 "sending, reading the answer); a claimed delivery is leased for "
+                                                 "twice this plus 5 s, so a slow receiver never gets it twice")
     webhook_give_up_hours: float = Field(24.0, alias="WEBHOOK_GIVE_UP_HOURS", gt=0,
                                          description="Retry a failing delivery this long after its event")
     webhook_poll_s: float = Field(1.0, alias="WEBHOOK_POLL_SECONDS", gt=0,
@@ -52,14 +47,6 @@ class WorkerSettings(StoreSettings):
                               description="0.0.0.0 where Prometheus scrapes from another host/container")
     metrics_port: int = Field(9101, alias="WORKER_METRICS_PORT", ge=0, le=65535,
                               description="Metrics-only HTTP listener (/metrics); 0 disables it")
-
-    @model_validator(mode="after")
-    def _lease_outlives_delivery(self) -> WorkerSettings:
-        if self.webhook_timeout_s + LEASE_MARGIN_S > self.webhook_lease_s:
-            raise ValueError(f"WEBHOOK_TIMEOUT_SECONDS ({self.webhook_timeout_s:g}) must be at least "
-                             f"{LEASE_MARGIN_S:g} s shorter than WEBHOOK_LEASE_SECONDS ({self.webhook_lease_s:g}): "
-                             "a delivery still running when its claim lapses is sent twice")
-        return self
 
     @property
     def segment_ms(self) -> int:

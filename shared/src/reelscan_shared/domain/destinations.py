@@ -1,8 +1,9 @@
 """Where a webhook may be sent: the address checks behind WEBHOOK_ALLOW_PRIVATE.
 
-Plain Python (``ipaddress`` and ``socket.inet_aton`` only, no I/O). A destination is
-checked on the addresses its name resolves to at send time (worker-service/webhooks.py);
-the API uses the same checks on literal addresses when a subscription is made. Refused:
+Plain Python (``ipaddress``, ``socket``, ``asyncio``). A destination is checked on the
+addresses its name resolves to at send time (worker-service/webhooks.py connects to the
+address that was checked); the API makes the same check when a subscription is made,
+for a clear 422. Refused:
 loopback, private (RFC 1918, IPv6 ULA), link-local, shared CGNAT space, multicast,
 unspecified and other non-global addresses, and cloud metadata endpoints, also when
 wrapped in IPv6 (IPv4-mapped, 6to4, NAT64). An operator may allow ranges
@@ -11,8 +12,10 @@ wrapped in IPv6 (IPv4-mapped, 6to4, NAT64). An operator may allow ranges
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,3 +83,35 @@ def literal_address(host: str) -> IPAddress | None:
         return ipaddress.IPv4Address(socket.inet_aton(host))
     except OSError:
         return None
+
+
+# (host, port) -> the addresses the name resolves to.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def system_resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class RefusedDestination(Exception):
+    """A destination whose address may not be reached; ``kind`` is a short fixed word."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(f"refused destination ({kind})")
+
+
+async def checked_address(host: str, port: int, allowed: tuple[IPNetwork, ...] = (),
+                          resolve: Resolver = system_resolve) -> str:
+    """The address to connect to for ``host``: resolved once, and every address the name
+    has must be allowed (a name with one inward address is refused, whichever a client
+    would pick). Raises RefusedDestination, or OSError when the name does not resolve."""
+    literal = literal_address(host)
+    addresses = [str(literal)] if literal is not None else await resolve(host, port)
+    if not addresses:
+        raise OSError(f"{host} has no address")
+    for address in addresses:
+        if (kind := refusal(address, allowed)) is not None:
+            raise RefusedDestination(kind)
+    return addresses[0]
