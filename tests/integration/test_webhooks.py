@@ -4,11 +4,14 @@ valid signatures to a real HTTP receiver, through receiver outages and lost clai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import socket
+import socketserver
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,13 +24,15 @@ from sqlalchemy import text as sql
 from reelscan_shared.adapters.db import SqlTaskRepository
 from reelscan_shared.adapters.db.outbox import SqlOutbox, emit
 from reelscan_shared.domain.clock import utcnow
+from reelscan_shared.domain.destinations import parse_allowed, system_resolve
 from reelscan_shared.domain.events import EVENT_ID_HEADER, SIGNATURE_HEADER, EventType, verify
 from reelscan_shared.domain.tasks import Event
-from reelscan_worker.webhooks import Dispatcher
+from reelscan_worker.webhooks import CONNECT_ERROR, INVALID_URL, TIMEOUT, UNSIGNED, Dispatcher
 from tests.integration.test_api import _client, settings_for
 from tests.integration.test_library import scan, video_at
 
 SECRET = "a-receiver-secret-of-some-length"
+LOOPBACK = "127.0.0.0/8"
 
 
 class Receiver:
@@ -94,7 +99,8 @@ def library(tmp_path: Path, sample_videos: dict[str, Path]) -> Path:
 
 @pytest.fixture
 async def api(db, redis, migrated_url, valkey, library) -> AsyncIterator[httpx.AsyncClient]:
-    settings = settings_for(migrated_url, valkey.url, library, TASK_TOTALS_CACHE_SECONDS=0, API_TOKEN="op-token")
+    settings = settings_for(migrated_url, valkey.url, library, TASK_TOTALS_CACHE_SECONDS=0, API_TOKEN="op-token",
+                            WEBHOOK_ALLOW_PRIVATE=LOOPBACK)
     async for client in _client(settings):
         client.headers["Authorization"] = "Bearer op-token"
         yield client
@@ -102,8 +108,10 @@ async def api(db, redis, migrated_url, valkey, library) -> AsyncIterator[httpx.A
 
 @pytest.fixture
 async def dispatcher(db) -> AsyncIterator[Dispatcher]:
-    async with httpx.AsyncClient(timeout=5) as http:
-        yield Dispatcher(SqlOutbox(db), http, secret=None)
+    # The receivers here listen on loopback: an operator's WEBHOOK_ALLOW_PRIVATE lets them through.
+    d = Dispatcher(SqlOutbox(db), secret=None, deadline_s=5, allowed=parse_allowed(LOOPBACK))
+    yield d
+    await d.aclose()
 
 
 async def finish(db, video_id: str, fail: str | None = None) -> None:
@@ -168,7 +176,7 @@ async def test_a_receiver_down_then_back_gets_every_event(api, db, dispatcher, r
     await finish(db, video["video_id"])
     assert await dispatcher.run_once() == 1  # only the subscribed event type
     [pending] = (await api.get("/webhooks/deliveries", params={"status": "pending"})).json()
-    assert pending["attempts"] == 1 and "ConnectError" in pending["last_error"]
+    assert pending["attempts"] == 1 and pending["last_error"] == CONNECT_ERROR
     assert await dispatcher.run_once() == 0  # backing off
 
     receiver.failing = True
@@ -253,3 +261,253 @@ async def test_a_blocked_task_is_reported_and_can_finish_its_video(api, db, disp
     assert (blocked["data"]["status"], blocked["data"]["error"]) == ("blocked", why)
     [done] = [e for e in events if e["type"] == "video.completed"]
     assert done["data"]["tasks"] == {"completed": 5, "blocked": 1}
+
+
+# --- Destinations, deadlines, answers, signatures --------------------------------------
+
+class RawReceiver:
+    """A real HTTP server in a thread whose answer is ``respond(receiver, socket)``: slow,
+    huge, rude. Records each request's head and body and how many bytes of answer it wrote."""
+
+    def __init__(self, respond: Callable[[RawReceiver, socket.socket], None]) -> None:
+        self.respond = respond
+        self.requests: list[tuple[bytes, bytes]] = []
+        self.written = 0
+        owner = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                sock: socket.socket = self.request
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    if not (chunk := sock.recv(65536)):
+                        return
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                while len(body) < length and (chunk := sock.recv(65536)):
+                    body += chunk
+                owner.requests.append((head, body))
+                with contextlib.suppress(OSError):  # the dispatcher hung up: what these receivers are for
+                    owner.respond(owner, sock)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+
+    def __enter__(self) -> RawReceiver:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def send(self, sock: socket.socket, data: bytes) -> None:
+        sock.sendall(data)
+        self.written += len(data)
+
+
+def answer_204(r: RawReceiver, sock: socket.socket) -> None:
+    r.send(sock, b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+
+async def subscribe_and_emit(db, *urls: str, secret: str | None = SECRET) -> SqlOutbox:
+    outbox = SqlOutbox(db)
+    for url in urls:
+        await outbox.add_webhook(url, secret, None)
+    async with db.engine.begin() as conn:
+        await emit(conn, EventType.VIDEO_MISSING, {"video_id": "v"}, utcnow())
+    return outbox
+
+
+async def dispatch(outbox: SqlOutbox, secret: str | None = None, **options) -> int:
+    options.setdefault("deadline_s", 5)
+    d = Dispatcher(outbox, secret, **options)
+    try:
+        return await d.run_once()
+    finally:
+        await d.aclose()
+
+
+def errors_by_url(rows: list[dict]) -> dict[str, str | None]:
+    return {r["url"]: r["last_error"] for r in rows}
+
+
+def resolving(names: dict[str, list[str]]):
+    """A DNS server with a few names of its own, and the system resolver for the rest."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        if host.endswith(".test"):
+            if host not in names:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return names[host]
+        return await system_resolve(host, port)
+
+    return resolve
+
+
+async def test_inward_destinations_are_refused_at_send_time(db) -> None:
+    with RawReceiver(answer_204) as receiver:
+        p = receiver.port
+        refused = {
+            f"http://127.0.0.1:{p}/": "loopback", f"http://0x7f000001:{p}/": "loopback",
+            f"http://2130706433:{p}/": "loopback", f"http://127.1:{p}/": "loopback",
+            f"http://[::1]:{p}/": "loopback",
+            f"http://[::ffff:127.0.0.1]:{p}/": "loopback", f"http://0.0.0.0:{p}/": "unspecified",
+            f"http://localhost:{p}/": "loopback",  # the system resolver's answer is checked
+            f"http://inward.test:{p}/": "loopback",  # a public-looking name for loopback
+            f"http://mixed.test:{p}/": "loopback",  # one public address does not make the others fine
+            "http://169.254.169.254/latest/meta-data/": "metadata", "http://[fd00:ec2::254]/": "metadata",
+            "http://10.1.2.3/": "private", "http://192.168.0.1/": "private", "http://172.16.0.1/": "private",
+            "http://[fd12::1]/": "private", "http://169.254.1.1/": "link-local", "http://[fe80::1]/": "link-local",
+            "http://100.64.0.1/": "cgnat", "http://224.0.0.1/": "multicast", "http://[ff02::1]/": "multicast",
+        }
+        octal = f"http://0177.0.0.1:{p}/"  # httpx does not take it; the API stores 127.0.0.1 (refused)
+        outbox = await subscribe_and_emit(db, *refused, octal)
+        names = {"inward.test": ["127.0.0.1"], "mixed.test": ["93.184.215.14", "127.0.0.1"]}
+        assert await dispatch(outbox, resolve=resolving(names), batch=100) == len(refused) + 1
+        assert receiver.requests == []
+        assert errors_by_url(await outbox.deliveries("pending", 100)) == {
+            **{url: f"refused destination ({why})" for url, why in refused.items()}, octal: INVALID_URL}
+
+
+async def test_allowed_ranges_let_a_receiver_through_but_never_metadata(db) -> None:
+    with RawReceiver(answer_204) as receiver:
+        ok, metadata = f"http://localhost:{receiver.port}/", "http://169.254.169.254/"
+        outbox = await subscribe_and_emit(db, ok, metadata)
+        await dispatch(outbox, allowed=parse_allowed("127.0.0.0/8, 169.254.0.0/16"))
+        assert len(receiver.requests) == 1
+        assert errors_by_url(await outbox.deliveries(None, 10)) == {ok: None,
+                                                                    metadata: "refused destination (metadata)"}
+
+
+async def test_the_checked_address_is_the_one_connected_to(db) -> None:
+    """DNS rebinding: the name answers loopback (allowed here) once, then something else;
+    the request goes to the address that was checked, with the name as Host."""
+    with RawReceiver(answer_204) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://hooks.test:{receiver.port}/in")
+        answers = iter([["127.0.0.1"], ["10.9.9.9"]])
+        calls: list[str] = []
+
+        async def rebinding(host: str, port: int) -> list[str]:
+            calls.append(host)
+            return next(answers)
+
+        await dispatch(outbox, allowed=parse_allowed(LOOPBACK), resolve=rebinding)
+        [(head, _body)] = receiver.requests
+        assert head.startswith(b"POST /in HTTP/1.1\r\n")
+        assert f"host: hooks.test:{receiver.port}\r\n".encode() in head.lower()
+        assert calls == ["hooks.test"]  # resolved once, by the check
+        [delivered] = await outbox.deliveries("delivered", 10)
+        assert delivered["last_status"] == 204
+
+
+async def test_a_slow_drip_receiver_is_cut_off_by_the_deadline(db) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 60  # a byte a second: a minute of answer
+
+    def drip(r: RawReceiver, sock: socket.socket) -> None:
+        for byte in answer:
+            r.send(sock, bytes([byte]))
+            time.sleep(1)
+
+    with RawReceiver(drip) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/")
+        # Each byte comes sooner than any per-read timeout: only the whole-request deadline ends it.
+        d = Dispatcher(outbox, None, deadline_s=3, allowed=parse_allowed(LOOPBACK))
+        try:
+            assert await d.run_once() == 1
+            assert await d.run_once() == 0  # backing off: not claimed again
+        finally:
+            await d.aclose()
+        assert d.lease_s > d.deadline_s
+        assert len(receiver.requests) == 1 and receiver.written < len(answer)
+        [pending] = await outbox.deliveries("pending", 10)
+        assert pending["attempts"] == 1 and pending["last_error"] == TIMEOUT and pending["last_status"] is None
+
+
+async def test_a_huge_answer_is_not_read(db) -> None:
+    size = 300 * 1024 * 1024
+
+    def huge(r: RawReceiver, sock: socket.socket) -> None:
+        r.send(sock, f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        chunk = b"x" * 65536
+        while r.written < size:
+            r.send(sock, chunk)
+
+    with RawReceiver(huge) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/")
+        await dispatch(outbox, deadline_s=60, allowed=parse_allowed(LOOPBACK))
+        [delivered] = await outbox.deliveries("delivered", 10)
+        assert delivered["last_status"] == 200
+        # What the receiver got out before the dispatcher hung up: socket buffers, not the body.
+        assert receiver.written < 32 * 1024 * 1024
+
+
+async def test_only_the_status_is_kept_and_failures_read_the_same(db) -> None:
+    def error_page(r: RawReceiver, sock: socket.socket) -> None:
+        page = b"redis_version:7.2 internal stack trace, password=hunter2"
+        r.send(sock, b"HTTP/1.1 500 Oops\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page))
+
+    def not_http(r: RawReceiver, sock: socket.socket) -> None:
+        r.send(sock, b"-ERR unknown command 'POST'\r\n")
+
+    with RawReceiver(error_page) as failing, RawReceiver(not_http) as rude, RawReceiver(answer_204) as inner:
+        def redirect(r: RawReceiver, sock: socket.socket) -> None:
+            r.send(sock, f"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{inner.port}/\r\n"
+                         "Content-Length: 0\r\n\r\n".encode())
+
+        with RawReceiver(redirect) as redirecting:
+            urls = [f"http://127.0.0.1:{failing.port}/", f"http://127.0.0.1:{rude.port}/",
+                    f"http://127.0.0.1:{free_port()}/", "http://nowhere.test/", f"http://127.0.0.1:{redirecting.port}/"]
+            outbox = await subscribe_and_emit(db, *urls)
+            await dispatch(outbox, allowed=parse_allowed(LOOPBACK), resolve=resolving({}))
+        assert inner.requests == []  # redirects are not followed
+        rows = await outbox.deliveries("pending", 10)
+        assert errors_by_url(rows) == {urls[0]: "HTTP 500", urls[1]: CONNECT_ERROR, urls[2]: CONNECT_ERROR,
+                                       urls[3]: CONNECT_ERROR, urls[4]: "HTTP 307"}
+        assert {r["url"]: r["last_status"] for r in rows}[urls[0]] == 500
+
+
+async def test_nothing_goes_out_unsigned(db) -> None:
+    with RawReceiver(answer_204) as receiver:
+        outbox = await subscribe_and_emit(db, f"http://127.0.0.1:{receiver.port}/", secret=None)
+        assert len(await outbox.unsigned_webhooks()) == 1
+        await dispatch(outbox, None, allowed=parse_allowed(LOOPBACK))
+        assert receiver.requests == []
+        [held] = await outbox.deliveries("pending", 10)
+        assert held["last_error"] == UNSIGNED
+        # The worker gets its WEBHOOK_SECRET: the held delivery goes out, signed.
+        await make_due(db)
+        await dispatch(outbox, SECRET, allowed=parse_allowed(LOOPBACK))
+        [(head, body)] = receiver.requests
+        signature = next(line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
+                         if line.lower().startswith(SIGNATURE_HEADER.lower().encode() + b":"))
+        assert verify(SECRET, signature, body, int(time.time()))
+
+
+async def test_subscriptions_to_inward_addresses_are_refused(api) -> None:
+    for url in ("http://169.254.169.254/latest", "http://10.0.0.1/x", "http://0x0a000001/x", "http://[fd00:ec2::254]/",
+                "http://[::ffff:10.0.0.1]/", "http://0.0.0.0/", "http://192.168.1.1:6379/"):
+        resp = await api.post("/webhooks", json={"url": url, "secret": SECRET})
+        assert resp.status_code == 422 and "refused destination" in resp.text, url
+    # 127.0.0.0/8 is allowed in this deployment (WEBHOOK_ALLOW_PRIVATE), names resolving there too.
+    assert (await api.post("/webhooks", json={"url": "http://127.0.0.1:9/x", "secret": SECRET})).status_code == 201
+    assert (await api.post("/webhooks", json={"url": "http://localhost:9/x", "secret": SECRET})).status_code == 201
+
+
+async def test_names_resolving_inward_are_refused_at_subscription(db, redis, migrated_url, valkey, library) -> None:
+    settings = settings_for(migrated_url, valkey.url, library, WEBHOOK_SECRET=SECRET)
+    async for client in _client(settings):
+        for url in ("http://localhost:8001/", "http://127.0.0.1:8001/", "http://0177.0.0.1/", "http://2130706433/"):
+            resp = await client.post("/webhooks", json={"url": url})
+            assert resp.status_code == 422 and "refused destination (loopback)" in resp.text, url
+        # The API has a WEBHOOK_SECRET (the workers' too): a subscription without its own is signed with it.
+        made = await client.post("/webhooks", json={"url": "http://receiver.invalid/x"})
+        assert made.status_code == 201, made.text
+
+
+async def test_a_subscription_that_would_go_out_unsigned_is_refused(api) -> None:
+    resp = await api.post("/webhooks", json={"url": "http://receiver.invalid/x"})
+    assert resp.status_code == 422 and "WEBHOOK_SECRET" in resp.text

@@ -31,6 +31,15 @@ def test_only_nginx_publishes_a_port_and_everything_else_is_internal() -> None:
             assert "public" not in networks, name
 
 
+def test_only_the_workers_have_a_way_out_and_the_webhook_settings() -> None:
+    assert COMPOSE["networks"]["egress"].get("internal") is not True  # a route out, for webhooks
+    assert {name for name, svc in SERVICES.items() if "egress" in svc["networks"]} == {"worker-gpu", "worker-cpu"}
+    for name in ("api", "worker-gpu", "worker-cpu"):  # the API refuses what the workers could not sign
+        env = SERVICES[name]["environment"]
+        assert {"WEBHOOK_URLS", "WEBHOOK_SECRET", "WEBHOOK_ALLOW_PRIVATE", "WEBHOOK_TIMEOUT_SECONDS"} <= set(env), name
+        assert env["WEBHOOK_SECRET"] == "${WEBHOOK_SECRET:-}"
+
+
 def test_gpu_and_cpu_variants_of_the_ml_service() -> None:
     gpu, cpu = SERVICES["ml-service"], SERVICES["ml-service-cpu"]
     assert gpu["profiles"] == ["gpu"] and cpu["profiles"] == ["cpu"]

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from reelscan_shared.analyses import parse_overrides
+from reelscan_shared.domain.destinations import literal_address, refusal
 from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.settings import StoreSettings
 
@@ -137,6 +138,10 @@ class ApiSettings(StoreSettings):
         for url in self.webhook_url_list:
             if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
                 raise ValueError(f"WEBHOOK_URLS: {url!r} is not an http(s) URL")
+            literal = literal_address(urlsplit(url).hostname or "")
+            if literal is not None and (reason := refusal(literal, self.webhook_allowed_ranges)) is not None:
+                raise ValueError(f"WEBHOOK_URLS: {urlsplit(url).hostname}: refused destination ({reason}) "
+                                 "(see WEBHOOK_ALLOW_PRIVATE)")
         if self.webhook_url_list and not self.webhook_secret:
             raise ValueError("WEBHOOK_URLS needs WEBHOOK_SECRET: receivers verify each delivery's signature")
         return self

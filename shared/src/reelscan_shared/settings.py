@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelscan_shared.domain.destinations import IPNetwork, parse_allowed
+
 _SECRET_WORDS = ("password", "token", "secret", "key")
 
 
@@ -51,3 +53,18 @@ class StoreSettings(CommonSettings):
     webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET",
                                        description="Signs deliveries to WEBHOOK_URLS (and subscriptions without a "
                                                    "secret of their own): HMAC-SHA256, Reelscan-Signature header")
+    webhook_allow_private: str = Field("", alias="WEBHOOK_ALLOW_PRIVATE",
+                                       description="Comma-separated CIDR ranges webhooks may reach although they are "
+                                                   "loopback, private, link-local or otherwise non-global (e.g. "
+                                                   "10.20.0.0/16 for a receiver inside the network); empty: public "
+                                                   "addresses only. Metadata endpoints stay refused")
+
+    @field_validator("webhook_allow_private")
+    @classmethod
+    def _cidrs(cls, v: str) -> str:
+        parse_allowed(v)  # fails start-up on a malformed range
+        return v
+
+    @property
+    def webhook_allowed_ranges(self) -> tuple[IPNetwork, ...]:
+        return parse_allowed(self.webhook_allow_private)

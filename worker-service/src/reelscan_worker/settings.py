@@ -36,7 +36,9 @@ class WorkerSettings(StoreSettings):
                                   description="Keep the results a re-run replaces (superseded_artifacts) "
                                               "instead of deleting them")
     webhook_timeout_s: float = Field(10.0, alias="WEBHOOK_TIMEOUT_SECONDS", gt=0,
-                                     description="How long one webhook delivery may take")
+                                     description="Deadline for one whole webhook delivery (resolving, connecting, "
+                                                 "sending, reading the answer); a claimed delivery is leased for "
+                                                 "twice this plus 5 s, so a slow receiver never gets it twice")
     webhook_give_up_hours: float = Field(24.0, alias="WEBHOOK_GIVE_UP_HOURS", gt=0,
                                          description="Retry a failing delivery this long after its event")
     webhook_poll_s: float = Field(1.0, alias="WEBHOOK_POLL_SECONDS", gt=0,

@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from arq import Worker
 from arq.worker import func
 from prometheus_client import start_http_server
@@ -87,10 +86,15 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
             asyncio.create_task(_reconcile_forever(reconciler, settings.lease_ttl_s, running_only=True)),
             asyncio.create_task(_announce_forever(ctx["redis"], queue_name, settings.health_check_interval_s)),
         ]
-        http = httpx.AsyncClient(timeout=settings.webhook_timeout_s, follow_redirects=False)
-        ctx["webhook_http"] = http
-        dispatcher = Dispatcher(SqlOutbox(deps.db), http, settings.webhook_secret,
+        outbox = SqlOutbox(deps.db)
+        dispatcher = Dispatcher(outbox, settings.webhook_secret, deadline_s=settings.webhook_timeout_s,
+                                allowed=settings.webhook_allowed_ranges,
                                 give_up_after=timedelta(hours=settings.webhook_give_up_hours))
+        ctx["webhook_dispatcher"] = dispatcher
+        if not settings.webhook_secret and (unsigned := await outbox.unsigned_webhooks()):
+            log.error("webhooks_unsigned", webhooks=unsigned,
+                      hint="set WEBHOOK_SECRET on the workers (as on the API) or give these subscriptions a "
+                           "secret: their deliveries are held, never sent unsigned")
         ctx["background"].append(asyncio.create_task(dispatcher.run_forever(settings.webhook_poll_s)))
         if settings.metrics_port:
             # The worker has no REST API: a metrics-only listener for Prometheus. A busy
@@ -107,8 +111,8 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
             loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop_task
-        if "webhook_http" in ctx:
-            await ctx["webhook_http"].aclose()
+        if "webhook_dispatcher" in ctx:
+            await ctx["webhook_dispatcher"].aclose()
         if "deps" in ctx:
             await ctx["deps"].close()
 

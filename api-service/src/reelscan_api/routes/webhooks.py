@@ -3,6 +3,7 @@ needs the API token when one is set. A subscription's secret is never returned."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Literal
@@ -14,8 +15,11 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from reelscan_api.bootstrap import Container
 from reelscan_api.routes.deps import UNAUTHORIZED, container, require_write
 from reelscan_api.schemas import ErrorOut
+from reelscan_shared.domain.destinations import RefusedDestination, checked_address
 from reelscan_shared.domain.errors import NotFound
 from reelscan_shared.domain.events import EventType
+
+DNS_CHECK_S = 3.0  # a name that does not answer by then is checked at each delivery only
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], dependencies=[Depends(require_write)],
                    responses=UNAUTHORIZED)
@@ -56,10 +60,27 @@ async def add_webhook(body: WebhookIn, c: Container = Depends(container)) -> Web
     if body.secret is None and not c.settings.webhook_secret:
         raise RequestValidationError([{"loc": ["body", "secret"], "type": "missing",
                                        "msg": "required while no WEBHOOK_SECRET is set: receivers verify signatures"}])
+    if (kind := await _refused(body.url, c)) is not None:
+        raise RequestValidationError([{"loc": ["body", "url"], "type": "value_error",
+                                       "msg": f"refused destination ({kind}): webhooks go to public addresses "
+                                              "unless WEBHOOK_ALLOW_PRIVATE allows the range"}])
     events = sorted({e.value for e in body.events}) if body.events else None
     hook = await c.outbox.add_webhook(str(body.url), body.secret, events)
     return WebhookOut(webhook_id=hook.webhook_id, url=hook.url, events=hook.event_types, source="api",
                       created_at=hook.created_at)
+
+
+async def _refused(url: AnyHttpUrl, c: Container) -> str | None:
+    """Why the URL's destination is refused now (it is checked again at every delivery)."""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(DNS_CHECK_S):
+            await checked_address(url.host or "", port, c.settings.webhook_allowed_ranges)
+    except RefusedDestination as exc:
+        return exc.kind
+    except (OSError, TimeoutError, UnicodeError):
+        return None  # does not resolve now: the dispatcher resolves it again when it sends
+    return None
 
 
 @router.get("", response_model=list[WebhookOut])

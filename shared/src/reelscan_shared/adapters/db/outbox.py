@@ -160,6 +160,12 @@ class SqlOutbox:
         async with self._db.reads.connect() as conn:
             return [Webhook(**r) for r in (await conn.execute(stmt)).mappings().all()]
 
+    async def unsigned_webhooks(self) -> list[str]:
+        """The subscriptions with no secret of their own (signed only with WEBHOOK_SECRET)."""
+        async with self._db.reads.connect() as conn:
+            return [str(i) for i in (await conn.execute(
+                select(webhooks.c.webhook_id).where(webhooks.c.secret.is_(None)))).scalars()]
+
     async def delete_webhook(self, webhook_id: str) -> bool:
         async with self._db.engine.begin() as conn:
             gone = await conn.execute(delete(webhooks).where(webhooks.c.webhook_id == webhook_id,
