@@ -52,7 +52,8 @@ class Container:
 
 
 def build(settings: ApiSettings) -> Container:
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size,
+                  read_timeout_ms=settings.db_statement_timeout_ms, write_timeout_ms=settings.db_write_timeout_ms)
     videos = SqlVideoRepository(db)
     # Built without a ping so the API starts (and reports "unhealthy") while Valkey is down.
     timeout = settings.health_timeout_s

@@ -62,6 +62,17 @@ class ApiSettings(StoreSettings):
         16, alias="DATABASE_POOL_SIZE", ge=1,
         description="PostgreSQL connections each API process keeps open; size it to the concurrent requests "
                     "you expect (a request beyond it borrows a short-lived extra connection)")
+    db_statement_timeout_ms: int = Field(
+        5000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0,
+        description="PostgreSQL's statement_timeout for every read the API runs: a request whose query takes "
+                    "longer answers 503 (0: no limit)")
+    db_write_timeout_ms: int = Field(
+        0, alias="DB_WRITE_TIMEOUT_MS", ge=0,
+        description="statement_timeout inside the API's write transactions (0: none; a started write is left "
+                    "to finish). Migrations run without either limit")
+    api_max_body_bytes: int = Field(
+        1_048_576, alias="API_MAX_BODY_BYTES", ge=1024,
+        description="Largest request body the API reads (Content-Length or chunked); a larger one answers 413")
     frame_cache_mb: float = Field(64.0, alias="FRAME_CACHE_MB", ge=0,
                                   description="Memory for recently served frames (GET /videos/{id}/frame)")
     frame_workers: int = Field(2, alias="FRAME_WORKERS", ge=1,

@@ -1,0 +1,98 @@
+"""What one request can cost the API (issue 26): its body is capped, its reads run under
+PostgreSQL's statement_timeout, and its query is cancelled when the client goes away.
+The API runs as a real process (uvicorn) on the embedded PostgreSQL; a table lock held
+by the test stands for a slow query, so nothing depends on the machine's speed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from conftest import running_api
+
+WAITING = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                  "AND datname = current_database() AND query LIKE '%FROM videos%'")
+
+
+@pytest.fixture(scope="module")
+def bounded_api(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    library = tmp_path_factory.mktemp("bounds-videos")
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(library),
+                     API_MAX_BODY_BYTES="4096", DB_STATEMENT_TIMEOUT_MS="1000") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def unbounded_api(migrated_url: str, valkey, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    library = tmp_path_factory.mktemp("unbounded-videos")
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(library),
+                     DB_STATEMENT_TIMEOUT_MS="0") as url:
+        yield url
+
+
+@pytest.fixture
+async def videos_locked(db) -> AsyncIterator[None]:
+    """Every read of ``videos`` waits (as long as the test holds the lock)."""
+    async with db.engine.connect() as conn:
+        await conn.execute(sa.text("BEGIN"))
+        await conn.execute(sa.text("LOCK TABLE videos IN ACCESS EXCLUSIVE MODE"))
+        yield
+        await conn.execute(sa.text("ROLLBACK"))
+
+
+async def waiting_reads(db) -> int:
+    async with db.reads.connect() as conn:
+        return int((await conn.execute(WAITING)).scalar_one())
+
+
+async def until(check, expected: int, timeout_s: float = 20.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while (found := await check()) != expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return found
+
+
+async def test_a_body_over_the_limit_is_413_declared_or_chunked(bounded_api: str) -> None:
+    async with httpx.AsyncClient(base_url=bounded_api, timeout=30) as client:
+        small = await client.post("/auth/session", json={"token": "x" * 100})
+        assert small.status_code != 413
+        declared = await client.post("/auth/session", content=b"{" + b" " * 10_000 + b"}",
+                                     headers={"content-type": "application/json"})
+        assert declared.status_code == 413 and "API_MAX_BODY_BYTES" in declared.json()["detail"]
+        assert (await client.get("/live")).status_code == 200
+    # chunked (no Content-Length): 5 chunks of 1000 bytes, then the client waits for the answer
+    # without ending its body; the API answers as soon as the bytes pass the limit
+    host, port = bounded_api.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(b"POST /auth/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n")
+    for _ in range(5):
+        writer.write(b"3e8\r\n" + b" " * 1000 + b"\r\n")
+    await writer.drain()
+    answer = (await asyncio.wait_for(reader.read(4096), 30)).decode()
+    writer.close()
+    assert answer.startswith("HTTP/1.1 413") and "4096 bytes" in answer, answer
+
+
+async def test_a_read_past_the_statement_timeout_is_503_with_the_reason(bounded_api: str, db,
+                                                                       videos_locked: None) -> None:
+    async with httpx.AsyncClient(base_url=bounded_api, timeout=60) as client:
+        resp = await client.get("/videos")
+    assert resp.status_code == 503, resp.text
+    assert "DB_STATEMENT_TIMEOUT_MS" in resp.json()["detail"]
+    assert await waiting_reads(db) == 0  # PostgreSQL stopped it, not only the API
+
+
+async def test_a_read_whose_client_left_is_cancelled_in_postgres(unbounded_api: str, db,
+                                                                 videos_locked: None) -> None:
+    async with httpx.AsyncClient(base_url=unbounded_api, timeout=60) as client:
+        request = asyncio.create_task(client.get("/videos"))
+        assert await until(lambda: waiting_reads(db), 1) == 1  # the query waits (no statement_timeout here)
+        request.cancel()  # the client goes away: its connection closes
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    assert await until(lambda: waiting_reads(db), 0) == 0  # while the lock is still held
