@@ -6,13 +6,22 @@ by the test stands for a slow query, so nothing depends on the machine's speed."
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+import sample_videos as sv
 import sqlalchemy as sa
 from conftest import running_api
+from factories import video
+from PIL import Image
+from test_api import _client, settings_for
+
+from reelscan_shared.adapters.db import SqlVideoRepository
 
 WAITING = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                   "AND datname = current_database() AND query LIKE '%FROM videos%'")
@@ -96,3 +105,29 @@ async def test_a_read_whose_client_left_is_cancelled_in_postgres(unbounded_api: 
         with pytest.raises(asyncio.CancelledError):
             await request
     assert await until(lambda: waiting_reads(db), 0) == 0  # while the lock is still held
+
+
+def solid_video(path: Path, width: int, height: int, frames: int = 1) -> Path:
+    """A small H.264 file of a big picture (8192x8192 of one colour is a few hundred KB)."""
+    return sv.write_video(path, (np.full((height, width, 3), (40, 160, 90), np.uint8) for _ in range(frames)))
+
+
+async def test_a_frame_of_a_video_above_max_video_pixels_is_refused_undecoded(db, redis, migrated_url, valkey,
+                                                                            tmp_path: Path) -> None:
+    huge = solid_video(tmp_path / "huge.mp4", 8192, 8192)  # the issue's file: 1 GB of API memory per frame
+    small = solid_video(tmp_path / "small.mp4", 1280, 720, frames=3)
+    videos = {name: video(str(p), duration_ms=100) for name, p in (("huge", huge), ("small", small))}
+    for v in videos.values():
+        await SqlVideoRepository(db).add_with_tasks(v, [])
+    async for api in _client(settings_for(migrated_url, valkey.url, tmp_path)):
+        refused = await api.get(f"/videos/{videos['huge'].video_id}/frame", params={"t_ms": 0, "width": 160})
+        assert refused.status_code == 422, refused.text
+        assert "8192x8192" in refused.text and "MAX_VIDEO_PIXELS" in refused.text
+        shown = await api.get(f"/videos/{videos['small'].video_id}/frame", params={"t_ms": 0, "width": 320})
+        assert shown.status_code == 200
+        assert Image.open(io.BytesIO(shown.content)).size == (320, 180)
+    # an operator may allow it; the frame is then made at the width asked for
+    async for api in _client(settings_for(migrated_url, valkey.url, tmp_path, MAX_VIDEO_PIXELS=8192 * 8192)):
+        allowed = await api.get(f"/videos/{videos['huge'].video_id}/frame", params={"t_ms": 0, "width": 160})
+        assert allowed.status_code == 200
+        assert Image.open(io.BytesIO(allowed.content)).size == (160, 160)

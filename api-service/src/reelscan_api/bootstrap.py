@@ -67,7 +67,8 @@ def build(settings: ApiSettings) -> Container:
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
         search=SqlSearch(db), queue=queue,
-        frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers),
+        frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers,
+                            settings.max_video_pixels),
         redis=pool, discovery=discovery, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         reprocessing=Reprocessing(videos, tasks, queue, settings.analysis_config, on_change=totals.invalidate),

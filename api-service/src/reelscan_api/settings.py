@@ -77,6 +77,10 @@ class ApiSettings(StoreSettings):
                                   description="Memory for recently served frames (GET /videos/{id}/frame)")
     frame_workers: int = Field(2, alias="FRAME_WORKERS", ge=1,
                                description="Frames decoded at once; more requests wait their turn")
+    max_video_pixels: int = Field(
+        7680 * 4320, alias="MAX_VIDEO_PIXELS", ge=64 * 64,
+        description="Largest picture (width x height) whose frames the API decodes (default 8K UHD, 33.2 Mpx); "
+                    "a larger video's frame answers 422 before anything is decoded")
     webhook_urls: str = Field("", alias="WEBHOOK_URLS",
                               description="Comma-separated http(s) URLs receiving every event (needs WEBHOOK_SECRET)")
     api_token: str | None = Field(
