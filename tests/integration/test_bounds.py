@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import time
 from collections.abc import AsyncIterator, Iterator
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import httpx
 import numpy as np
 import pytest
@@ -21,6 +24,8 @@ from factories import video
 from PIL import Image
 from test_api import _client, settings_for
 
+from reelscan_api import probe
+from reelscan_ml import frames as ml_frames
 from reelscan_shared.adapters.db import SqlVideoRepository
 
 WAITING = sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
@@ -131,3 +136,42 @@ async def test_a_frame_of_a_video_above_max_video_pixels_is_refused_undecoded(db
         allowed = await api.get(f"/videos/{videos['huge'].video_id}/frame", params={"t_ms": 0, "width": 160})
         assert allowed.status_code == 200
         assert Image.open(io.BytesIO(allowed.content)).size == (160, 160)
+
+
+def lying_mkv(path: Path) -> Path:
+    """A 2 s Matroska file whose header says it lasts 10^13 ms (317 years)."""
+    with av.open(str(path), "w", format="matroska") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(20):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 10, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x44\x89")  # the Segment Info's Duration element: an 8-byte float, in ms
+    assert at > 0 and data[at + 2] == 0x88
+    data[at + 3:at + 11] = struct.pack(">d", 1e13)
+    path.write_bytes(bytes(data))
+    with av.open(str(path)) as container:
+        assert container.duration is not None and container.duration / av.time_base > 1e9  # the lie is read
+    return path
+
+
+async def test_a_header_claiming_317_years_is_stored_as_the_2_s_its_packets_support(
+        db, redis, migrated_url, valkey, tmp_path: Path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    path = lying_mkv(library / "lying.mkv")
+    assert 1_900 <= (probe.duration_ms_of(path) or 0) <= 2_100
+    assert 1_900 <= (ml_frames.duration_ms(path) or 0) <= 2_100  # what the worker's segments run up to
+    truthful = sv.write_video(library / "truthful.mp4", (np.zeros((48, 64, 3), np.uint8) for _ in range(50)))
+    with av.open(str(truthful)) as container:
+        assert container.duration is not None
+        header_ms = int(container.duration * 1000 / av.time_base)
+    assert probe.duration_ms_of(truthful) == header_ms == ml_frames.duration_ms(truthful)
+
+    async for api in _client(settings_for(migrated_url, valkey.url, library)):
+        assert (await api.post("/videos/discover")).status_code == 200
+        listed = {Path(v["path"]).name: v["duration_ms"] for v in (await api.get("/videos")).json()["items"]}
+    assert 1_900 <= listed["lying.mkv"] <= 2_100 and listed["truthful.mp4"] == header_ms
