@@ -111,6 +111,7 @@ async def test_words_spoken_and_shown_are_found_where_they_are(api, db) -> None:
     assert [h["start_ms"] for h in (await search(api, q='"next year"'))["items"]] == [61_000]
     assert (await search(api, q='"year next"'))["items"] == []
     assert [h["start_ms"] for h in (await search(api, q="budg*"))["items"]] == [61_000]
+    assert [h["start_ms"] for h in (await search(api, q=" ".join(["budg*"] * 80)))["items"]] == [61_000]
     assert sorted(h["start_ms"] for h in (await search(api, q="budget or quarterly"))["items"]) == [1_000, 61_000]
     assert (await search(api, q="budget -year"))["items"] == []
     # the text is escaped around the marks
@@ -196,6 +197,7 @@ def page_cursor(hits: list[dict[str, Any]]) -> str:
     {"q": ""}, {"q": "   "}, {"q": "x" * 501}, {"q": "***"}, {"q": "dog", "types": "faces"},
     {"q": "dog", "types": ""}, {"q": "dog", "cursor": "not-a-cursor"}, {"q": "dog", "limit": 0},
     {"q": "dog", "video_id": "nope"}, {}, {"q": "dog\x00cat"},
+    {"q": " ".join(["e*"] * 166)}, {"q": "abc* abd* abe* abf*"}, {"q": " ".join(f"w{i}" for i in range(33))},
 ])
 async def test_bad_searches_are_422(api, params) -> None:
     resp = await api.get("/search", params=params)

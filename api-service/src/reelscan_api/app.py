@@ -15,11 +15,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from reelscan_api import bootstrap, webapp
 from reelscan_api.access import AccessMiddleware
+from reelscan_api.bounds import BodyLimitMiddleware, CancelOnDisconnectMiddleware
 from reelscan_api.health import HealthMonitor
 from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
 from reelscan_api.watcher import watch_forever
+from reelscan_shared.adapters.db.engine import is_statement_timeout
 from reelscan_shared.domain.errors import (
     AlreadyExists,
     InvalidTransition,
@@ -67,6 +69,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(OSError)
     async def _db_down(_: Request, exc: Exception) -> JSONResponse:
+        if is_statement_timeout(exc):
+            timeout_ms = app.state.settings.db_statement_timeout_ms
+            log.warning("statement_timeout", timeout_ms=timeout_ms)
+            return _error(503, f"the database gave up on this request after {timeout_ms} ms "
+                               "(DB_STATEMENT_TIMEOUT_MS); narrow it or try again later")
         log.warning("database_unavailable", error=str(exc)[:300])
         return _error(503, "database unavailable, try again shortly")
 
@@ -105,7 +112,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.state.settings = settings
     # Outermost last: request ids and metrics see every answer, refusals included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(AccessMiddleware, settings=settings)
+    app.add_middleware(CancelOnDisconnectMiddleware)
     app.add_middleware(RequestContextMiddleware)
 
     for router in ROUTERS:

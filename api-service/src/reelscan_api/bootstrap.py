@@ -52,7 +52,8 @@ class Container:
 
 
 def build(settings: ApiSettings) -> Container:
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size,
+                  read_timeout_ms=settings.db_statement_timeout_ms, write_timeout_ms=settings.db_write_timeout_ms)
     videos = SqlVideoRepository(db)
     # Built without a ping so the API starts (and reports "unhealthy") while Valkey is down.
     timeout = settings.health_timeout_s
@@ -66,7 +67,8 @@ def build(settings: ApiSettings) -> Container:
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
         search=SqlSearch(db), queue=queue,
-        frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers),
+        frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers,
+                            settings.max_video_pixels),
         redis=pool, discovery=discovery, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         reprocessing=Reprocessing(videos, tasks, queue, settings.analysis_config, on_change=totals.invalidate),

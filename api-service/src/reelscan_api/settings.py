@@ -69,10 +69,25 @@ class ApiSettings(StoreSettings):
         16, alias="DATABASE_POOL_SIZE", ge=1,
         description="PostgreSQL connections each API process keeps open; size it to the concurrent requests "
                     "you expect (a request beyond it borrows a short-lived extra connection)")
+    db_statement_timeout_ms: int = Field(
+        5000, alias="DB_STATEMENT_TIMEOUT_MS", ge=0,
+        description="PostgreSQL's statement_timeout for every read the API runs: a request whose query takes "
+                    "longer answers 503 (0: no limit)")
+    db_write_timeout_ms: int = Field(
+        0, alias="DB_WRITE_TIMEOUT_MS", ge=0,
+        description="statement_timeout inside the API's write transactions (0: none; a started write is left "
+                    "to finish). Migrations run without either limit")
+    api_max_body_bytes: int = Field(
+        1_048_576, alias="API_MAX_BODY_BYTES", ge=1024,
+        description="Largest request body the API reads (Content-Length or chunked); a larger one answers 413")
     frame_cache_mb: float = Field(64.0, alias="FRAME_CACHE_MB", ge=0,
                                   description="Memory for recently served frames (GET /videos/{id}/frame)")
     frame_workers: int = Field(2, alias="FRAME_WORKERS", ge=1,
                                description="Frames decoded at once; more requests wait their turn")
+    max_video_pixels: int = Field(
+        7680 * 4320, alias="MAX_VIDEO_PIXELS", ge=64 * 64,
+        description="Largest picture (width x height) whose frames the API decodes (default 8K UHD, 33.2 Mpx); "
+                    "a larger video's frame answers 422 before anything is decoded")
     webhook_urls: str = Field("", alias="WEBHOOK_URLS",
                               description="Comma-separated http(s) URLs receiving every event (needs WEBHOOK_SECRET)")
     api_token: str | None = Field(

@@ -19,6 +19,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from reelscan_shared import media
+
 SEEK_MIN_INTERVAL_S = 10.0  # x264's default keyframe interval is 250 frames (10 s at 25 fps)
 AUDIO_RATE = 16_000
 # Frame threading pays off with cores to spare; on a 2-core host it costs more than it
@@ -53,10 +55,14 @@ def _open(path: Path) -> av.container.InputContainer:
 
 
 def duration_ms(path: Path) -> int | None:
+    """What the packets support (a header claiming more is not believed: the worker runs
+    segments up to this duration)."""
     with _open(path) as container:
-        if container.duration is not None:
-            return int(container.duration * 1000 / av.time_base)
-    return None
+        header = int(container.duration * 1000 / av.time_base) if container.duration is not None else None
+        try:
+            return media.bounded(header, media.packet_end_ms(container, header))
+        except av.FFmpegError as exc:
+            raise VideoUnreadable(f"cannot read {path.name}'s packets: {exc}") from exc
 
 
 def sample_frames(path: Path, interval_s: float, max_frames: int = 100_000,

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 
 from reelscan_api.bootstrap import Container
-from reelscan_api.frames import MAX_WIDTH, MomentOutOfRange
+from reelscan_api.frames import MAX_WIDTH, MomentOutOfRange, VideoTooLarge
 from reelscan_api.playback import media_type
 from reelscan_api.routes.deps import container, require_read
 from reelscan_api.schemas import ErrorOut, VideoOut
@@ -103,6 +103,9 @@ async def frame(video_id: uuid.UUID, t_ms: int = Query(..., ge=0, le=2**53),
         data = await c.frames.jpeg(video.path, t_ms, width)
     except MomentOutOfRange as exc:
         raise _past_end(t_ms, video.duration_ms) from exc
+    except VideoTooLarge as exc:
+        raise RequestValidationError([{"type": "value_error", "loc": ["path", "video_id"], "msg": str(exc),
+                                       "input": str(video_id)}]) from exc
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from reelscan_shared.domain.artifacts import ArtifactType
 
 MAX_QUERY_CHARS = 500
+# What one query may ask of PostgreSQL (issue 26: 166 one-letter prefixes kept it busy
+# 44.5 s over 200k rows). A prefix expands to every lexeme that starts with it, so
+# prefixes are few, distinct and at least a few letters long; words are capped too.
+MAX_PREFIXES = 3
+MIN_PREFIX_CHARS = 3
+MAX_TERMS = 32
 _PREFIX = re.compile(r"(?<![\w\"-])(\w+)\*")  # a word ending in * that is not in a phrase's middle
 
 
@@ -64,11 +70,23 @@ def parse_text_query(q: str) -> ParsedQuery:
         raise InvalidQuery(f"q is longer than {MAX_QUERY_CHARS} characters")
     if "\x00" in q:  # PostgreSQL text cannot hold it
         raise InvalidQuery("q must not contain a NUL character")
-    prefixes = tuple(m.lower() for m in _PREFIX.findall(q))
-    words = _PREFIX.sub(" ", q).strip()
+    prefixes = tuple(dict.fromkeys(m.lower() for m in _PREFIX.findall(q)))  # distinct, in order
+    words = " ".join(_PREFIX.sub(" ", q).split())
     if not re.search(r"\w", words) and not prefixes:
         raise InvalidQuery("q has no word to search for")
+    _check_bounds(words, prefixes)
     return ParsedQuery(words=words, prefixes=prefixes)
+
+
+def _check_bounds(words: str, prefixes: tuple[str, ...]) -> None:
+    short = [p for p in prefixes if len(p) < MIN_PREFIX_CHARS]
+    if short:
+        raise InvalidQuery(f"prefix {short[0]}* is too short: a prefix needs at least {MIN_PREFIX_CHARS} letters")
+    if len(prefixes) > MAX_PREFIXES:
+        raise InvalidQuery(f"q has {len(prefixes)} different prefixes; at most {MAX_PREFIXES} are allowed")
+    terms = [w for w in re.findall(r"\w+", words) if w.lower() != "or"]
+    if len(terms) + len(prefixes) > MAX_TERMS:
+        raise InvalidQuery(f"q has {len(terms) + len(prefixes)} words; at most {MAX_TERMS} are allowed")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -14,10 +17,28 @@ def async_url(url: str) -> str:
     return url
 
 
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout (or a cancel request)
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """Whether a database error is PostgreSQL giving up on a statement (statement_timeout)."""
+    orig = getattr(exc, "orig", None)
+    return QUERY_CANCELED in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False) -> None:
+    """``read_timeout_ms`` > 0 bounds every statement on ``reads`` (PostgreSQL's
+    ``statement_timeout``, set once per connection, so a read costs no extra round trip);
+    transactions (``engine.begin()``, writes) set it back to ``write_timeout_ms`` (0: none)
+    for themselves with ``SET LOCAL``: a write that has started is left to finish."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False,
+                 read_timeout_ms: int = 0, write_timeout_ms: int = 0) -> None:
+        connect_args: dict[str, Any] = (
+            {"server_settings": {"statement_timeout": str(read_timeout_ms)}} if read_timeout_ms else {})
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
+            connect_args=connect_args,
             pool_size=pool_size,
             max_overflow=pool_size,
             # No pre-ping: it costs a round trip on every checkout (a worker checks out
@@ -33,6 +54,14 @@ class Database:
         # trips per checkout were 8% of the API's py-spy samples under load. Same pool;
         # writes use `engine.begin()`.
         self.reads: AsyncEngine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if read_timeout_ms and read_timeout_ms != write_timeout_ms:
+            set_write_timeout = f"SET LOCAL statement_timeout = {int(write_timeout_ms)}"
+
+            def _writes_get_their_own_timeout(conn: Connection) -> None:
+                if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                    conn.exec_driver_sql(set_write_timeout)
+
+            event.listen(self.engine.sync_engine, "begin", _writes_get_their_own_timeout)
 
     async def ping(self) -> None:
         async with self.reads.connect() as conn:
