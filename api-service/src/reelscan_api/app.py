@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from reelscan_api import bootstrap
+from reelscan_api import bootstrap, webapp
 from reelscan_api.access import AccessMiddleware
 from reelscan_api.health import HealthMonitor
 from reelscan_api.reprocess import InvalidConfig
@@ -110,6 +110,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    webapp.mount(app, settings.web_dist_dir)
     return app
 
 

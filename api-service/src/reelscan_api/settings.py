@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +21,11 @@ def is_placeholder(value: str) -> bool:
     """The values example files ship (`change-me`, …), never accepted as a real secret."""
     v = value.strip().lower()
     return v in PLACEHOLDERS or v.startswith(("change-me", "changeme", "<"))
+
+
+def default_web_dist() -> Path:
+    """The repository's ``web/dist`` (``make web`` builds it), found from this package's place in the checkout."""
+    return Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -86,6 +92,10 @@ class ApiSettings(StoreSettings):
         None, alias="SESSION_COOKIE_SECURE",
         description="Force the session cookie's Secure flag on or off; unset, it is set when the request came over "
                     "TLS (directly, or X-Forwarded-Proto: https from one of TRUSTED_PROXIES)")
+    web_dist_dir: Path = Field(
+        default_factory=default_web_dist, alias="WEB_DIST_DIR",
+        description="The built web app (`make web` writes web/dist) that api-service serves under /app/; "
+                    "without an index.html there, /app/ answers 503 saying how to build it")
     trusted_proxies: str = Field(
         "", alias="TRUSTED_PROXIES",
         description="Comma-separated client IPs (your reverse proxy) whose X-Forwarded-Proto is believed; * trusts any")
