@@ -94,3 +94,10 @@ def moments_video(path: Path) -> Path:
     total = int(len(frames) / sv.FPS * rate)
     samples = np.concatenate([samples, np.zeros(max(0, total - len(samples)), np.int16)])[:total]
     return sv.write_video(path, frames, (samples, rate))
+
+
+def demo_videos(out: Path) -> dict[str, Path]:
+    """The library the screenshots show: the moments video and two of the samples."""
+    out.mkdir(parents=True, exist_ok=True)
+    return {"moments": moments_video(out / "moments.mp4"), "text": sv.text_video(out / "text.mp4"),
+            "cuts": sv.cuts_video(out / "cuts.mp4")}
