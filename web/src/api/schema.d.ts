@@ -4,6 +4,34 @@
  */
 
 export interface paths {
+    "/auth/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Session State
+         * @description Whether credentials are needed here, and whether this request has them.
+         */
+        get: operations["session_state_auth_session_get"];
+        put?: never;
+        /**
+         * Sign In
+         * @description Exchange the API token for an HttpOnly session cookie and its CSRF cookie.
+         */
+        post: operations["sign_in_auth_session_post"];
+        /**
+         * Sign Out
+         * @description Clear both cookies.
+         */
+        delete: operations["sign_out_auth_session_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -14,6 +42,7 @@ export interface paths {
         /**
          * Health
          * @description Dependency status (cached for HEALTH_CACHE_SECONDS); 503 when the database or Valkey is down.
+         *     With API_TOKEN set and no credentials, only `{"status": ...}` (no paths, no errors).
          */
         get: operations["health_health_get"];
         put?: never;
@@ -24,7 +53,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/ready": {
+    "/labels": {
         parameters: {
             query?: never;
             header?: never;
@@ -32,10 +61,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Ready
-         * @description Readiness probe: 200 once migrations are applied and PostgreSQL and Valkey answer.
+         * List Labels
+         * @description The labels found (facets), most frequent first, for one video or the library.
          */
-        get: operations["ready_ready_get"];
+        get: operations["list_labels_labels_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -58,225 +87,6 @@ export interface paths {
         get: operations["live_live_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Videos */
-        get: operations["list_videos_videos_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos/{video_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Video */
-        get: operations["get_video_videos__video_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos/discover": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Discover
-         * @description Scan VIDEO_PATHS now; returns what was found and what was created.
-         */
-        post: operations["discover_videos_discover_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos/{video_id}/reprocess": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Reprocess Video
-         * @description Run the video's analyses (all, or `analyses`) again, with `config` changes on top of
-         *     each task's config. The current results stay readable until the new ones replace them.
-         */
-        post: operations["reprocess_video_videos__video_id__reprocess_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos/{video_id}/prioritize": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Prioritize Video
-         * @description This video first: its waiting tasks' jobs move ahead of every normal and low one.
-         */
-        post: operations["prioritize_video_videos__video_id__prioritize_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Tasks */
-        get: operations["list_tasks_tasks_get"];
-        put?: never;
-        /**
-         * Create Task
-         * @description One analysis of a video with this config: its finished task of that analysis runs
-         *     again with it (409 while that task is pending or running).
-         */
-        post: operations["create_task_tasks_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/reprocess": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Reprocess Library
-         * @description Run again, in the background and at low priority by default, every task of present
-         *     videos that the filter selects: e.g. after a model upgrade, `{"analyses":
-         *     ["face_detection"], "model_profile_not": "current"}` (the model the ML service
-         *     reports at /health: load it first, e.g. with ML_PRELOAD, as an untrained fallback
-         *     reports another name once loaded). With `model_profile_not`, only the analyses it
-         *     names (or the ML service runs a model for) are considered.
-         */
-        post: operations["reprocess_library_reprocess_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/{task_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Task */
-        get: operations["get_task_tasks__task_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/{task_id}/enqueue": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Enqueue Task
-         * @description Enqueue a PENDING task's job (a no-op if it is already queued).
-         */
-        post: operations["enqueue_task_tasks__task_id__enqueue_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/{task_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Cancel Task
-         * @description Mark the task CANCELLED and abort its job; 409 if it already finished.
-         */
-        post: operations["cancel_task_tasks__task_id__cancel_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tasks/{task_id}/retry": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Retry Task
-         * @description Send a FAILED or CANCELLED task back to PENDING and enqueue it again.
-         */
-        post: operations["retry_task_tasks__task_id__retry_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -338,25 +148,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/webhooks": {
+    "/ready": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** List Webhooks */
-        get: operations["list_webhooks_webhooks_get"];
+        /**
+         * Ready
+         * @description Readiness probe: 200 once migrations are applied and PostgreSQL and Valkey answer.
+         */
+        get: operations["ready_ready_get"];
         put?: never;
-        /** Add Webhook */
-        post: operations["add_webhook_webhooks_post"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/webhooks/{webhook_id}": {
+    "/reprocess": {
         parameters: {
             query?: never;
             header?: never;
@@ -365,48 +177,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post?: never;
         /**
-         * Delete Webhook
-         * @description Unsubscribe (its pending deliveries go with it). WEBHOOK_URLS' are changed there.
+         * Reprocess Library
+         * @description Run again, in the background and at low priority by default, every task of present
+         *     videos that the filter selects: e.g. after a model upgrade, `{"analyses":
+         *     ["face_detection"], "model_profile_not": "current"}` (the model the ML service
+         *     reports at /health: load it first, e.g. with ML_PRELOAD, as an untrained fallback
+         *     reports another name once loaded). With `model_profile_not`, only the analyses it
+         *     names (or the ML service runs a model for) are considered.
          */
-        delete: operations["delete_webhook_webhooks__webhook_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/webhooks/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Deliveries
-         * @description Newest first: each delivery's attempts, the receiver's last answer, the last error.
-         */
-        get: operations["list_deliveries_webhooks_deliveries_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/videos/{video_id}/artifacts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Artifacts */
-        get: operations["list_artifacts_videos__video_id__artifacts_get"];
-        put?: never;
-        post?: never;
+        post: operations["reprocess_library_reprocess_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -453,7 +233,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/labels": {
+    "/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tasks */
+        get: operations["list_tasks_tasks_get"];
+        put?: never;
+        /**
+         * Create Task
+         * @description One analysis of a video with this config: its finished task of that analysis runs
+         *     again with it (409 while that task is pending or running).
+         */
+        post: operations["create_task_tasks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Task */
+        get: operations["get_task_tasks__task_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Task
+         * @description Mark the task CANCELLED and abort its job; 409 if it already finished.
+         */
+        post: operations["cancel_task_tasks__task_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/enqueue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enqueue Task
+         * @description Enqueue a PENDING task's job (a no-op if it is already queued).
+         */
+        post: operations["enqueue_task_tasks__task_id__enqueue_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{task_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Task
+         * @description Send a FAILED or CANCELLED task back to PENDING and enqueue it again.
+         */
+        post: operations["retry_task_tasks__task_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Videos */
+        get: operations["list_videos_videos_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Discover
+         * @description Scan VIDEO_PATHS now; returns what was found and what was created.
+         */
+        post: operations["discover_videos_discover_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Video */
+        get: operations["get_video_videos__video_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}/artifacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Artifacts */
+        get: operations["list_artifacts_videos__video_id__artifacts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}/frame": {
         parameters: {
             query?: never;
             header?: never;
@@ -461,12 +411,53 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Labels
-         * @description The labels found (facets), most frequent first, for one video or the library.
+         * Frame
+         * @description A JPEG of the moment ``t_ms`` (what search hits link to).
          */
-        get: operations["list_labels_labels_get"];
+        get: operations["frame_videos__video_id__frame_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}/prioritize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prioritize Video
+         * @description This video first: its waiting tasks' jobs move ahead of every normal and low one.
+         */
+        post: operations["prioritize_video_videos__video_id__prioritize_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{video_id}/reprocess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reprocess Video
+         * @description Run the video's analyses (all, or `analyses`) again, with `config` changes on top of
+         *     each task's config. The current results stay readable until the new ones replace them.
+         */
+        post: operations["reprocess_video_videos__video_id__reprocess_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -513,7 +504,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/videos/{video_id}/frame": {
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Webhooks */
+        get: operations["list_webhooks_webhooks_get"];
+        put?: never;
+        /** Add Webhook */
+        post: operations["add_webhook_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/deliveries": {
         parameters: {
             query?: never;
             header?: never;
@@ -521,13 +530,33 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Frame
-         * @description A JPEG of the moment ``t_ms`` (what search hits link to).
+         * List Deliveries
+         * @description Newest first: each delivery's attempts, the receiver's last answer, the last error.
          */
-        get: operations["frame_videos__video_id__frame_get"];
+        get: operations["list_deliveries_webhooks_deliveries_get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Unsubscribe (its pending deliveries go with it). WEBHOOK_URLS' are changed there.
+         */
+        delete: operations["delete_webhook_webhooks__webhook_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -541,29 +570,30 @@ export interface components {
         ArtifactListOut: {
             /** Items */
             items: components["schemas"]["ArtifactOut"][];
-            /** Total */
-            total: number;
             /** Limit */
             limit: number;
             /** Offset */
             offset: number;
+            /** Total */
+            total: number;
         };
         /** ArtifactOut */
         ArtifactOut: {
             /** Artifact Id */
             artifact_id: string;
-            /** Video Id */
-            video_id: string;
-            /** Task Id */
-            task_id: string;
             /** Artifact Type */
             artifact_type: string;
-            /** Schema Version */
-            schema_version: number;
-            /** Span Start Ms */
-            span_start_ms: number;
-            /** Span End Ms */
-            span_end_ms: number;
+            /** Config Hash */
+            config_hash: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Input Hash */
+            input_hash: string;
+            /** Model Profile */
+            model_profile: string;
             /** Payload */
             payload: {
                 [key: string]: unknown;
@@ -572,19 +602,18 @@ export interface components {
             producer: string;
             /** Producer Version */
             producer_version: string;
-            /** Model Profile */
-            model_profile: string;
-            /** Config Hash */
-            config_hash: string;
-            /** Input Hash */
-            input_hash: string;
             /** Run Id */
             run_id: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
+            /** Schema Version */
+            schema_version: number;
+            /** Span End Ms */
+            span_end_ms: number;
+            /** Span Start Ms */
+            span_start_ms: number;
+            /** Task Id */
+            task_id: string;
+            /** Video Id */
+            video_id: string;
         };
         /**
          * ArtifactType
@@ -601,12 +630,6 @@ export interface components {
         /** CreateTaskIn */
         CreateTaskIn: {
             /**
-             * Video Id
-             * Format: uuid
-             */
-            video_id: string;
-            task_type: components["schemas"]["TaskType"];
-            /**
              * Config
              * @description Config fields over the defaults (ANALYSIS_CONFIG's, then the model's)
              */
@@ -615,96 +638,102 @@ export interface components {
             };
             /** @default normal */
             priority: components["schemas"]["Priority"];
+            task_type: components["schemas"]["TaskType"];
+            /**
+             * Video Id
+             * Format: uuid
+             */
+            video_id: string;
         };
         /** DeliveryOut */
         DeliveryOut: {
-            /** Event Id */
-            event_id: string;
-            /** Event Type */
-            event_type: string;
-            /** Webhook Id */
-            webhook_id: string;
-            /** Url */
-            url: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "delivered" | "failed";
             /** Attempts */
             attempts: number;
-            /** Next Attempt At */
-            next_attempt_at: string | null;
-            /** Last Status */
-            last_status: number | null;
-            /** Last Error */
-            last_error: string | null;
-            /** Delivered At */
-            delivered_at: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status */
+            last_status: number | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** Url */
+            url: string;
+            /** Webhook Id */
+            webhook_id: string;
         };
         /** DiscoveredVideo */
         DiscoveredVideo: {
-            /** Video Id */
-            video_id: string;
             /** Path */
             path: string;
+            /** Video Id */
+            video_id: string;
         };
         /** DiscoveryOut */
         DiscoveryOut: {
-            /**
-             * Found
-             * @description Video files under the available roots
-             */
-            found: number;
-            /**
-             * Created
-             * @description New content: new videos, with their analyses queued
-             */
-            created: components["schemas"]["DiscoveredVideo"][];
             /**
              * Attached
              * @description Paths that joined a known video (moved, copied, come back): nothing analysed again
              */
             attached: components["schemas"]["DiscoveredVideo"][];
             /**
-             * New Versions
-             * @description Known paths with new content: analysed again; the previous results stay until the new ones replace them
+             * Created
+             * @description New content: new videos, with their analyses queued
              */
-            new_versions: components["schemas"]["DiscoveredVideo"][];
+            created: components["schemas"]["DiscoveredVideo"][];
+            /** Errors */
+            errors: {
+                [key: string]: string;
+            }[];
+            /**
+             * Found
+             * @description Video files under the available roots
+             */
+            found: number;
             /**
              * Missing
              * @description Videos none of whose files exists any more
              */
             missing: string[];
             /**
-             * Returned
-             * @description Missing videos whose content is back
+             * Missing Roots
+             * @description Roots that are absent, or empty while videos are known under them (an unmounted disk): nothing under them is marked missing
              */
-            returned: string[];
+            missing_roots: string[];
+            /**
+             * New Versions
+             * @description Known paths with new content: analysed again; the previous results stay until the new ones replace them
+             */
+            new_versions: components["schemas"]["DiscoveredVideo"][];
             /**
              * Purged
              * @description Videos missing for longer than MISSING_RETENTION_DAYS, deleted
              */
             purged: string[];
             /**
+             * Returned
+             * @description Missing videos whose content is back
+             */
+            returned: string[];
+            /**
              * Still Writing
              * @description Files still changing: left for the next scan
              */
             still_writing: string[];
-            /** Errors */
-            errors: {
-                [key: string]: string;
-            }[];
-            /**
-             * Missing Roots
-             * @description Roots that are absent, or empty while videos are known under them (an unmounted disk): nothing under them is marked missing
-             */
-            missing_roots: string[];
         };
         /** ErrorOut */
         ErrorOut: {
@@ -724,28 +753,20 @@ export interface components {
         /** HealthOut */
         HealthOut: {
             /**
-             * Status
-             * @description healthy, degraded (ML service, schema or a queue's workers) or unhealthy
+             * Checked At
+             * @description When the checks ran (reports are cached briefly)
              */
-            status: string;
+            checked_at: string;
             /** Database */
             database: string;
-            /**
-             * Schema
-             * @description current, or how far behind the migrations are
-             */
-            schema: string;
-            /** Valkey */
-            valkey: string;
+            library: components["schemas"]["LibraryHealthOut"];
             /** Ml Service */
             ml_service: string;
             /**
-             * Workers
-             * @description Per queue: active (an arq health-check key is fresh) or absent
+             * Paused Queues
+             * @description Queues an operator paused (POST /queues/{name}/pause)
              */
-            workers: {
-                [key: string]: string;
-            };
+            paused_queues: string[];
             /**
              * Queues
              * @description Per queue: depth, paused
@@ -756,24 +777,32 @@ export interface components {
                 };
             };
             /**
-             * Paused Queues
-             * @description Queues an operator paused (POST /queues/{name}/pause)
+             * Schema
+             * @description current, or how far behind the migrations are
              */
-            paused_queues: string[];
-            library: components["schemas"]["LibraryHealthOut"];
+            schema: string;
             /**
-             * Checked At
-             * @description When the checks ran (reports are cached briefly)
+             * Status
+             * @description healthy, degraded (ML service, schema or a queue's workers) or unhealthy
              */
-            checked_at: string;
+            status: string;
+            /** Valkey */
+            valkey: string;
+            /**
+             * Workers
+             * @description Per queue: active (an arq health-check key is fresh) or absent
+             */
+            workers: {
+                [key: string]: string;
+            };
         };
         /** LabelCountOut */
         LabelCountOut: {
+            /** Artifacts */
+            artifacts: number;
             kind: components["schemas"]["LabelKind"];
             /** Label */
             label: string;
-            /** Artifacts */
-            artifacts: number;
             /** Videos */
             videos: number;
         };
@@ -787,24 +816,18 @@ export interface components {
         LabelSearchOut: {
             /** Items */
             items: components["schemas"]["VideoAppearancesOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
             /**
              * Total
              * @description Videos (per label) that match
              */
             total: number;
-            /** Limit */
-            limit: number;
-            /** Offset */
-            offset: number;
         };
         /** LabelTimeOut */
         LabelTimeOut: {
-            /** Label */
-            label: string;
-            /** On Screen Ms */
-            on_screen_ms: number;
-            /** Span Count */
-            span_count: number;
             /**
              * First Ms
              * @description Where it first appears
@@ -815,6 +838,12 @@ export interface components {
              * @description The frame where it first appears
              */
             frame_url: string;
+            /** Label */
+            label: string;
+            /** On Screen Ms */
+            on_screen_ms: number;
+            /** Span Count */
+            span_count: number;
         };
         /** LabelsOut */
         LabelsOut: {
@@ -839,15 +868,15 @@ export interface components {
         /** PrioritizeOut */
         PrioritizeOut: {
             /**
-             * Tasks
-             * @description The video's waiting tasks, now at this priority
-             */
-            tasks: components["schemas"]["TaskOut"][];
-            /**
              * Moved
              * @description Queued jobs moved ahead
              */
             moved: number;
+            /**
+             * Tasks
+             * @description The video's waiting tasks, now at this priority
+             */
+            tasks: components["schemas"]["TaskOut"][];
         };
         /**
          * Priority
@@ -864,25 +893,28 @@ export interface components {
              */
             done_ms: number;
             /**
-             * Total Ms
-             * @description The video's length, once the ML service has measured it
+             * Eta S
+             * @description Seconds to finish, at the rate measured so far in this run
              */
-            total_ms: number | null;
+            eta_s: number | null;
             /**
              * Percent
              * @description done_ms / total_ms, in %; null while total_ms is unknown
              */
             percent: number | null;
             /**
-             * Eta S
-             * @description Seconds to finish, at the rate measured so far in this run
+             * Total Ms
+             * @description The video's length, once the ML service has measured it
              */
-            eta_s: number | null;
+            total_ms: number | null;
         };
         /** QueueOut */
         QueueOut: {
-            /** Name */
-            name: string;
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
             /**
              * Depth
              * @description Jobs waiting (and deferred retries)
@@ -892,30 +924,27 @@ export interface components {
             depth_by_priority: {
                 [key: string]: number;
             };
+            /** Name */
+            name: string;
+            /** Paused */
+            paused: boolean;
             /**
              * Running
              * @description Tasks RUNNING on this queue
              */
             running: number;
-            /** Paused */
-            paused: boolean;
             /**
              * Workers
              * @description Workers serving it now
              */
             workers: number;
-            /**
-             * Checked At
-             * Format: date-time
-             */
-            checked_at: string;
         };
         /** ReadyOut */
         ReadyOut: {
-            /** Ready */
-            ready: boolean;
             /** Database */
             database: string;
+            /** Ready */
+            ready: boolean;
             /** Schema */
             schema: string;
             /** Valkey */
@@ -926,33 +955,33 @@ export interface components {
             /** Analyses */
             analyses?: components["schemas"]["TaskType"][];
             /**
+             * Discovered Before
+             * @description Only videos discovered before this moment
+             */
+            discovered_before?: string | null;
+            /**
              * Model Profile Not
              * @description "current": tasks whose last run used another model than the ML service runs now (or an unknown one); or per analysis, the profile to compare with
              */
             model_profile_not?: "current" | {
                 [key: string]: string;
             } | null;
-            /**
-             * Discovered Before
-             * @description Only videos discovered before this moment
-             */
-            discovered_before?: string | null;
+            /** @default low */
+            priority: components["schemas"]["Priority"];
             /**
              * Statuses
              * @description Which finished tasks
              */
             statuses?: ("completed" | "failed" | "cancelled")[];
-            /** @default low */
-            priority: components["schemas"]["Priority"];
         };
         /** ReprocessLibraryOut */
         ReprocessLibraryOut: {
+            priority: components["schemas"]["Priority"];
             /**
              * Tasks
              * @description Tasks set to run again; their jobs are enqueued in the background
              */
             tasks: number;
-            priority: components["schemas"]["Priority"];
         };
         /** ReprocessVideoIn */
         ReprocessVideoIn: {
@@ -975,98 +1004,109 @@ export interface components {
         };
         /** RerunOut */
         RerunOut: {
-            /** Tasks */
-            tasks: components["schemas"]["TaskOut"][];
             /**
              * Enqueued
              * @description Jobs put on the queue now (a job still running is enqueued when it ends)
              */
             enqueued: number;
+            /** Tasks */
+            tasks: components["schemas"]["TaskOut"][];
+        };
+        /** SessionOut */
+        SessionOut: {
+            /**
+             * Auth Required
+             * @description Whether this server needs credentials (API_TOKEN is set)
+             */
+            auth_required: boolean;
+            /**
+             * Signed In
+             * @description Whether this request carried valid credentials
+             */
+            signed_in: boolean;
+        };
+        /** SignIn */
+        SignIn: {
+            /**
+             * Token
+             * @description The server's API_TOKEN
+             */
+            token: string;
         };
         /** SpanOut */
         SpanOut: {
-            /** Start Ms */
-            start_ms: number;
             /** End Ms */
             end_ms: number;
             /** Frame Url */
             frame_url: string;
+            /** Start Ms */
+            start_ms: number;
         };
         /** SummaryOut */
         SummaryOut: {
-            /** Video Id */
-            video_id: string;
-            /** Path */
-            path: string;
             /** Duration Ms */
             duration_ms: number | null;
-            /** Percent */
-            percent: number | null;
             /** Eta S */
             eta_s: number | null;
+            /** Faces On Screen Ms */
+            faces_on_screen_ms: number;
             /**
              * Objects
              * @description Most time on screen first
              */
             objects: components["schemas"]["LabelTimeOut"][];
+            /** Path */
+            path: string;
+            /** Percent */
+            percent: number | null;
             /** Places */
             places: components["schemas"]["LabelTimeOut"][];
-            /** Faces On Screen Ms */
-            faces_on_screen_ms: number;
-            /**
-             * Text Read
-             * @description On-screen text, most often read first
-             */
-            text_read: components["schemas"]["TextReadOut"][];
             /**
              * Scene Count
              * @description null until scene detection has completed
              */
             scene_count: number | null;
             /**
+             * Text Read
+             * @description On-screen text, most often read first
+             */
+            text_read: components["schemas"]["TextReadOut"][];
+            /**
              * Transcript Excerpt
              * @description The transcript's beginning
              */
             transcript_excerpt: string;
+            /** Video Id */
+            video_id: string;
         };
         /** TaskActionOut */
         TaskActionOut: {
-            task: components["schemas"]["TaskOut"];
             /** Enqueued */
             enqueued: boolean;
+            task: components["schemas"]["TaskOut"];
         };
         /** TaskListOut */
         TaskListOut: {
             /** Items */
             items: components["schemas"]["TaskOut"][];
-            /** Total */
-            total: number;
             /** Limit */
             limit: number;
-            /** Offset */
-            offset: number;
             /**
              * Next Cursor
              * @description Pass as `cursor` for the next page; null on the last page
              */
             next_cursor?: string | null;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
         };
         /** TaskOut */
         TaskOut: {
-            /** Task Id */
-            task_id: string;
-            /** Video Id */
-            video_id: string;
-            task_type: components["schemas"]["TaskType"];
-            status: components["schemas"]["TaskStatus"];
-            /** Queue */
-            queue: string;
-            /** Job Id */
-            job_id: string;
             /** Attempts */
             attempts: number;
-            /** Error */
-            error: string | null;
+            /** Completed At */
+            completed_at: string | null;
             /** Config */
             config: {
                 [key: string]: unknown;
@@ -1076,20 +1116,30 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Started At */
-            started_at: string | null;
-            /** Completed At */
-            completed_at: string | null;
-            /** Running Time Ms */
-            running_time_ms: number | null;
-            progress: components["schemas"]["ProgressOut"];
-            /** @description Its job's place in the queue: every high before normal, normal before low */
-            priority: components["schemas"]["Priority"];
+            /** Error */
+            error: string | null;
+            /** Job Id */
+            job_id: string;
             /**
              * Model Profile
              * @description The model its last completed run used
              */
             model_profile: string | null;
+            /** @description Its job's place in the queue: every high before normal, normal before low */
+            priority: components["schemas"]["Priority"];
+            progress: components["schemas"]["ProgressOut"];
+            /** Queue */
+            queue: string;
+            /** Running Time Ms */
+            running_time_ms: number | null;
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["TaskStatus"];
+            /** Task Id */
+            task_id: string;
+            task_type: components["schemas"]["TaskType"];
+            /** Video Id */
+            video_id: string;
         };
         /**
          * TaskStatus
@@ -1105,39 +1155,39 @@ export interface components {
         TextHitOut: {
             /** Artifact Id */
             artifact_id: string;
-            /** Video Id */
-            video_id: string;
-            /** Path */
-            path: string;
-            kind: components["schemas"]["TextKind"];
-            /** Start Ms */
-            start_ms: number;
             /** End Ms */
             end_ms: number;
-            /** Text */
-            text: string;
             /**
-             * Highlight
-             * @description The text, HTML-escaped, with the matching words in <mark>…</mark>
+             * Frame Url
+             * @description The frame at match_ms
              */
-            highlight: string;
-            /** Score */
-            score: number;
+            frame_url: string;
             /**
              * Fuzzy
              * @description Found only with OCR's confusable characters folded together (e.g. 'EXlT' for 'exit'); no word matched exactly, so nothing is marked
              */
             fuzzy: boolean;
             /**
+             * Highlight
+             * @description The text, HTML-escaped, with the matching words in <mark>…</mark>
+             */
+            highlight: string;
+            kind: components["schemas"]["TextKind"];
+            /**
              * Match Ms
              * @description When the first matching word is said (estimated within the sentence, at an even pace) or shown; where a player should jump to
              */
             match_ms: number;
-            /**
-             * Frame Url
-             * @description The frame at match_ms
-             */
-            frame_url: string;
+            /** Path */
+            path: string;
+            /** Score */
+            score: number;
+            /** Start Ms */
+            start_ms: number;
+            /** Text */
+            text: string;
+            /** Video Id */
+            video_id: string;
         };
         /**
          * TextKind
@@ -1147,25 +1197,25 @@ export interface components {
         TextKind: "transcript" | "ocr";
         /** TextReadOut */
         TextReadOut: {
-            /** Text */
-            text: string;
-            /**
-             * Start Ms
-             * @description First read
-             */
-            start_ms: number;
             /**
              * End Ms
              * @description Last read
              */
             end_ms: number;
-            /** Sightings */
-            sightings: number;
             /**
              * Frame Url
              * @description The frame where it was first read
              */
             frame_url: string;
+            /** Sightings */
+            sightings: number;
+            /**
+             * Start Ms
+             * @description First read
+             */
+            start_ms: number;
+            /** Text */
+            text: string;
         };
         /** TextSearchOut */
         TextSearchOut: {
@@ -1179,23 +1229,21 @@ export interface components {
         };
         /** ValidationError */
         ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
             /** Location */
             loc: (string | number)[];
             /** Message */
             msg: string;
             /** Error Type */
             type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
         /** VideoAppearancesOut */
         VideoAppearancesOut: {
-            /** Video Id */
-            video_id: string;
-            /** Path */
-            path: string;
+            /** Best Confidence */
+            best_confidence: number;
             /** Label */
             label: string;
             /**
@@ -1203,8 +1251,8 @@ export interface components {
              * @description Time it is on screen: its spans merged where they overlap, each sample counting for its sampling interval
              */
             on_screen_ms: number;
-            /** Best Confidence */
-            best_confidence: number;
+            /** Path */
+            path: string;
             /** Span Count */
             span_count: number;
             /**
@@ -1212,58 +1260,60 @@ export interface components {
              * @description The first spans, in time order (span_count says how many in all)
              */
             spans: components["schemas"]["SpanOut"][];
+            /** Video Id */
+            video_id: string;
         };
         /** VideoListOut */
         VideoListOut: {
             /** Items */
             items: components["schemas"]["VideoOut"][];
-            /** Total */
-            total: number;
             /** Limit */
             limit: number;
             /** Offset */
             offset: number;
+            /** Total */
+            total: number;
         };
         /** VideoOut */
         VideoOut: {
-            /** Video Id */
-            video_id: string;
-            /** Path */
-            path: string;
-            /** File Hash */
-            file_hash: string;
-            /** Size Bytes */
-            size_bytes: number;
-            /** Duration Ms */
-            duration_ms: number | null;
             /**
              * Discovered At
              * Format: date-time
              */
             discovered_at: string;
-            /** @description present, or missing: none of its files exists any more */
-            status: components["schemas"]["VideoStatus"];
-            /** Missing Since */
-            missing_since: string | null;
-            /**
-             * Paths
-             * @description Every file with this content (one video, analysed once); `path` is the one analyses read. Only on GET /videos/{id}
-             */
-            paths?: string[] | null;
-            /** Task Counts */
-            task_counts?: {
-                [key: string]: number;
-            } | null;
-            /**
-             * Percent
-             * @description How much of the video's analysis is done: the mean over its tasks (finished 100, pending 0, running as far as it got)
-             */
-            percent?: number | null;
+            /** Duration Ms */
+            duration_ms: number | null;
             /**
              * Eta S
              * @description Seconds until its last running task finishes, at their rates
              */
             eta_s?: number | null;
+            /** File Hash */
+            file_hash: string;
+            /** Missing Since */
+            missing_since: string | null;
+            /** Path */
+            path: string;
+            /**
+             * Paths
+             * @description Every file with this content (one video, analysed once); `path` is the one analyses read. Only on GET /videos/{id}
+             */
+            paths?: string[] | null;
+            /**
+             * Percent
+             * @description How much of the video's analysis is done: the mean over its tasks (finished 100, pending 0, running as far as it got)
+             */
+            percent?: number | null;
+            /** Size Bytes */
+            size_bytes: number;
+            /** @description present, or missing: none of its files exists any more */
+            status: components["schemas"]["VideoStatus"];
+            /** Task Counts */
+            task_counts?: {
+                [key: string]: number;
+            } | null;
+            /** Video Id */
+            video_id: string;
         };
         /**
          * VideoStatus
@@ -1273,28 +1323,29 @@ export interface components {
         /** WebhookIn */
         WebhookIn: {
             /**
-             * Url
-             * Format: uri
-             * @description http or https only
+             * Events
+             * @description Which events; all when absent
              */
-            url: string;
+            events?: components["schemas"]["EventType"][] | null;
             /**
              * Secret
              * @description Signs this subscription's deliveries; WEBHOOK_SECRET when absent
              */
             secret?: string | null;
             /**
-             * Events
-             * @description Which events; all when absent
+             * Url
+             * Format: uri
+             * @description http or https only
              */
-            events?: components["schemas"]["EventType"][] | null;
+            url: string;
         };
         /** WebhookOut */
         WebhookOut: {
-            /** Webhook Id */
-            webhook_id: string;
-            /** Url */
-            url: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Events */
             events: string[] | null;
             /**
@@ -1303,11 +1354,10 @@ export interface components {
              * @enum {string}
              */
             source: "env" | "api";
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
+            /** Url */
+            url: string;
+            /** Webhook Id */
+            webhook_id: string;
         };
     };
     responses: never;
@@ -1318,6 +1368,93 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    session_state_auth_session_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionOut"];
+                };
+            };
+        };
+    };
+    sign_in_auth_session_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sign_out_auth_session_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     health_health_get: {
         parameters: {
             query?: never;
@@ -1343,6 +1480,207 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+        };
+    };
+    list_labels_labels_get: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated: objects, faces, places */
+                kinds?: string;
+                video_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+    };
+    list_queues_queues_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOut"][];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    pause_queue_queues__name__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    resume_queue_queues__name__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1376,9 +1714,86 @@ export interface operations {
             };
         };
     };
-    live_live_get: {
+    reprocess_library_reprocess_post: {
         parameters: {
             query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReprocessLibraryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReprocessLibraryOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    search_text_search_get: {
+        parameters: {
+            query: {
+                /** @description Words (all must match, stemmed), "a phrase", or, -excluded, prefix* */
+                q: string;
+                /** @description Comma-separated: transcript, ocr */
+                types?: string;
+                video_id?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1391,53 +1806,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["TextSearchOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
     };
-    list_videos_videos_get: {
+    search_label_search__kind__get: {
         parameters: {
             query?: {
+                /** @description e.g. dog (objects), beach (places); faces need none */
+                label?: string | null;
+                min_confidence?: number;
+                video_id?: string | null;
+                sort?: "on_screen" | "confidence";
                 limit?: number;
                 offset?: number;
-                /** @description Also videos whose files are all gone */
-                include_missing?: boolean;
             };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["VideoListOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    get_video_videos__video_id__get: {
-        parameters: {
-            query?: never;
             header?: never;
             path: {
-                video_id: string;
+                kind: components["schemas"]["LabelKind"];
             };
             cookie?: never;
         };
@@ -1449,16 +1845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VideoOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
+                    "application/json": components["schemas"]["LabelSearchOut"];
                 };
             };
             /** @description Validation Error */
@@ -1468,177 +1855,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    discover_videos_discover_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DiscoveryOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    reprocess_video_videos__video_id__reprocess_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                video_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["ReprocessVideoIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RerunOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    prioritize_video_videos__video_id__prioritize_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                video_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["Body_prioritize_video_videos__video_id__prioritize_post"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PrioritizeOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -1713,76 +1929,7 @@ export interface operations {
                     "application/json": components["schemas"]["RerunOut"];
                 };
             };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    reprocess_library_reprocess_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReprocessLibraryIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReprocessLibraryOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1887,7 +2034,7 @@ export interface operations {
             };
         };
     };
-    enqueue_task_tasks__task_id__enqueue_post: {
+    cancel_task_tasks__task_id__cancel_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -1907,7 +2054,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskActionOut"];
                 };
             };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1954,7 +2101,7 @@ export interface operations {
             };
         };
     };
-    cancel_task_tasks__task_id__cancel_post: {
+    enqueue_task_tasks__task_id__enqueue_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -1974,7 +2121,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskActionOut"];
                 };
             };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2041,7 +2188,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskActionOut"];
                 };
             };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2088,283 +2235,13 @@ export interface operations {
             };
         };
     };
-    list_queues_queues_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QueueOut"][];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    pause_queue_queues__name__pause_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QueueOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    resume_queue_queues__name__resume_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["QueueOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    list_webhooks_webhooks_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookOut"][];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-        };
-    };
-    add_webhook_webhooks_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["WebhookIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WebhookOut"];
-                };
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    delete_webhook_webhooks__webhook_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                webhook_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    list_deliveries_webhooks_deliveries_get: {
+    list_videos_videos_get: {
         parameters: {
             query?: {
-                status?: ("pending" | "delivered" | "failed") | null;
                 limit?: number;
+                offset?: number;
+                /** @description Also videos whose files are all gone */
+                include_missing?: boolean;
             };
             header?: never;
             path?: never;
@@ -2378,11 +2255,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryOut"][];
+                    "application/json": components["schemas"]["VideoListOut"];
                 };
             };
-            /** @description API_TOKEN is set and the bearer token is missing or wrong */
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    discover_videos_discover_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscoveryOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_video_videos__video_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2451,69 +2388,37 @@ export interface operations {
             };
         };
     };
-    search_text_search_get: {
+    frame_videos__video_id__frame_get: {
         parameters: {
             query: {
-                /** @description Words (all must match, stemmed), "a phrase", or, -excluded, prefix* */
-                q: string;
-                /** @description Comma-separated: transcript, ocr */
-                types?: string;
-                video_id?: string | null;
-                limit?: number;
-                cursor?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TextSearchOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    search_label_search__kind__get: {
-        parameters: {
-            query?: {
-                /** @description e.g. dog (objects), beach (places); faces need none */
-                label?: string | null;
-                min_confidence?: number;
-                video_id?: string | null;
-                sort?: "on_screen" | "confidence";
-                limit?: number;
-                offset?: number;
+                t_ms: number;
+                /** @description Scaled to this width; the video's own (at most 1920) when left out */
+                width?: number | null;
             };
             header?: never;
             path: {
-                kind: components["schemas"]["LabelKind"];
+                video_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The frame on screen at t_ms */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LabelSearchOut"];
+                    "image/jpeg": string;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -2527,19 +2432,20 @@ export interface operations {
             };
         };
     };
-    list_labels_labels_get: {
+    prioritize_video_videos__video_id__prioritize_post: {
         parameters: {
-            query?: {
-                /** @description Comma-separated: objects, faces, places */
-                kinds?: string;
-                video_id?: string | null;
-                limit?: number;
-            };
+            query?: never;
             header?: never;
-            path?: never;
+            path: {
+                video_id: string;
+            };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Body_prioritize_video_videos__video_id__prioritize_post"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -2547,7 +2453,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LabelsOut"];
+                    "application/json": components["schemas"]["PrioritizeOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Validation Error */
@@ -2557,6 +2490,86 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    reprocess_video_videos__video_id__reprocess_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                video_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReprocessVideoIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RerunOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2620,8 +2633,8 @@ export interface operations {
                 };
                 content: {
                     "application/x-subrip": string;
-                    "text/vtt": string;
                     "text/plain": string;
+                    "text/vtt": string;
                 };
             };
             /** @description Not Found */
@@ -2644,28 +2657,152 @@ export interface operations {
             };
         };
     };
-    frame_videos__video_id__frame_get: {
+    list_webhooks_webhooks_get: {
         parameters: {
-            query: {
-                t_ms: number;
-                /** @description Scaled to this width; the video's own (at most 1920) when left out */
-                width?: number | null;
-            };
+            query?: never;
             header?: never;
-            path: {
-                video_id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The frame on screen at t_ms */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/jpeg": string;
+                    "application/json": components["schemas"]["WebhookOut"][];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    add_webhook_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_deliveries_webhooks_deliveries_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "delivered" | "failed") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"][];
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_webhook_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */

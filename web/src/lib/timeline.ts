@@ -22,7 +22,7 @@ export interface PlacedMark extends Mark {
   widthPct: number;
 }
 
-export type LaneKind = "scenes" | "objects" | "faces" | "places" | "ocr" | "transcript";
+export type LaneKind = "scenes" | "objects" | "faces" | "places" | "text" | "transcript";
 
 export interface Row {
   title: string;
@@ -40,7 +40,7 @@ export const LANE_TITLES: Record<LaneKind, string> = {
   objects: "Objects",
   faces: "Faces",
   places: "Places",
-  ocr: "On-screen text",
+  text: "On-screen text",
   transcript: "Transcript",
 };
 
@@ -49,7 +49,7 @@ const TYPE_LANE: Record<string, LaneKind> = {
   object_detection: "objects",
   face_detection: "faces",
   place_classification: "places",
-  ocr_text: "ocr",
+  ocr_text: "text",
   transcript_segment: "transcript",
 };
 
@@ -141,14 +141,14 @@ export function buildLanes(artifacts: Artifact[], durationMs: number, maxLabels 
     list.push(a);
     byLane.set(k, list);
   }
-  const order: LaneKind[] = ["scenes", "objects", "faces", "places", "ocr", "transcript"];
+  const order: LaneKind[] = ["scenes", "objects", "faces", "places", "text", "transcript"];
   const lanes: Lane[] = [];
   for (const kind of order) {
     const list = byLane.get(kind);
     if (!list || list.length === 0) continue;
     const marks = list.map(toMark);
     let rows: Row[];
-    if (kind === "objects") {
+    if (kind === "objects" || kind === "faces") {
       rows = rowsPerLabel(marks, durationMs, maxLabels);
     } else if (kind === "scenes") {
       rows = [{ title: LANE_TITLES.scenes, marks: marks.sort((a, b) => a.startMs - b.startMs)
