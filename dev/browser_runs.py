@@ -32,19 +32,20 @@ MOMENT_WORD_MS = 4000
 SHOT_S = 2.0
 
 
-def _web_sources() -> list[Path]:
+def _web_sources(web: Path) -> list[Path]:
     names = ("index.html", "package.json", "package-lock.json", "vite.config.ts", "tsconfig.json")
-    files = [WEB / n for n in names if (WEB / n).exists()]
-    return files + [p for p in (WEB / "src").rglob("*") if p.is_file()] + list((WEB / "public").rglob("*"))
+    files = [web / n for n in names if (web / n).exists()]
+    return files + [p for folder in ("src", "public") for p in (web / folder).rglob("*") if p.is_file()]
 
 
-def web_is_stale() -> bool:
-    """Whether web/dist is missing or older than any of the web app's sources."""
-    index = DIST / "index.html"
+def web_is_stale(web: Path = WEB) -> bool:
+    """Whether web/dist is missing or older than any of the web app's sources (what
+    `make web` would rebuild)."""
+    index = web / "dist" / "index.html"
     if not index.is_file():
         return True
     built = index.stat().st_mtime
-    return any(p.stat().st_mtime > built for p in _web_sources())
+    return any(p.stat().st_mtime > built for p in _web_sources(web))
 
 
 def ensure_web_built() -> Path:
