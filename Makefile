@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup web web-types lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality videos clean
+.PHONY: run test setup web web-types lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality bench-web screenshots videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -72,6 +72,14 @@ bench-long: setup
 
 bench-quality: setup
 	@$(PY) bench/bench_quality.py
+
+# The web app in Chromium on 10,000 videos and a 60-minute one (figures, no asserts).
+bench-web: setup
+	@$(PY) bench/bench_web.py
+
+# docs/img/{library,video,search,operations}.png from a stack on generated videos.
+screenshots: setup
+	@$(PY) dev/screenshots.py docs/img
 
 clean:
 	rm -rf .reelscan .pytest_cache .hypothesis

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+# Playwright drives Debian's Chromium (/usr/bin/chromium): it never downloads a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
@@ -32,6 +34,7 @@ fi
 #   prometheus      for promtool: checks Prometheus' config, alerts and dashboard queries
 #   wrk             the HTTP load generator of make bench-scale (16 clients, little CPU)
 #   asterisk-core-sounds-en(-wav)  recorded speech with transcripts for make bench-quality (CC-BY-SA-3.0)
+#   chromium        the browser that the browser tests (tests/browser, Playwright) drive
 missing=()
 has() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
 has espeak-ng || has espeak || missing+=(espeak-ng)
@@ -40,6 +43,7 @@ has docker-compose || missing+=(docker-compose)
 has promtool || missing+=(prometheus)
 has wrk || missing+=(wrk)
 [ -d /usr/share/asterisk/sounds/en_US_f_Allison ] || missing+=(asterisk-core-sounds-en-wav asterisk-core-sounds-en)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "==> installing ${missing[*]} (apt)"
@@ -50,5 +54,19 @@ if [ ${#missing[@]} -gt 0 ]; then
       || echo "WARNING: could not install ${missing[*]}; the tests that need them will fail" >&2
   else
     echo "WARNING: missing ${missing[*]}: install them (apt-get install ${missing[*]}) for the tests" >&2
+  fi
+fi
+
+# The web app's npm packages (web/package-lock.json decides their versions), installed
+# again when the lock file changed since the last install.
+if [ -f web/package-lock.json ]; then
+  lock=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+  if [ "$(cat web/node_modules/.reelscan-lock 2>/dev/null)" != "$lock" ]; then
+    if command -v npm >/dev/null; then
+      echo "==> installing the web app's npm packages (npm ci)"
+      (cd web && npm ci --no-audit --no-fund --loglevel=error) && echo "$lock" > web/node_modules/.reelscan-lock
+    else
+      echo "WARNING: npm is missing: install Node.js 20+ to build the web app and run its tests" >&2
+    fi
   fi
 fi

@@ -191,14 +191,48 @@ def test_migrations_run_in_a_job_and_the_api_only_serves() -> None:
         assert api["command"] == ["reelscan-api", "serve"]
 
 
-def test_the_ingress_routes_the_public_api_but_not_metrics() -> None:
-    [ingress] = objects("gpu", "Ingress").values()
-    paths = [p["path"] for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
-    assert "/tasks" in paths and "/videos" in paths
-    assert not any("/metrics".startswith(p) for p in paths), paths
-    annotations = ingress["metadata"]["annotations"]
+def _routed(path: str, rules: list[dict[str, Any]]) -> bool:
+    """Whether an Ingress path rule matches ``path`` (Exact: equal; Prefix: whole path elements)."""
+    for rule in rules:
+        prefix = rule["path"]
+        if rule["pathType"] == "Exact" and path == prefix:
+            return True
+        if rule["pathType"] == "Prefix" and (path == prefix or path.startswith(prefix.rstrip("/") + "/")):
+            return True
+    return False
+
+
+def _ingress_paths(overlay: str) -> dict[str, list[dict[str, Any]]]:
+    return {name: [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+            for name, ingress in objects(overlay, "Ingress").items()}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_ingress_routes_every_public_route_and_the_web_app_but_not_metrics(overlay: str) -> None:
+    from reelscan_api.app import create_app
+
+    by_ingress = _ingress_paths(overlay)
+    every = [p for paths in by_ingress.values() for p in paths]
+    assert {p["backend"]["service"]["name"] for p in every} == {"api"}
+    api_paths = [re.sub(r"\{[^}]+\}", "x1", path) for path in create_app().openapi()["paths"]]
+    web_paths = ["/", "/app/", "/app/videos/x1", "/app/assets/index-1a2b3c.js", "/events"]
+    missing = [path for path in [*api_paths, *web_paths] if not _routed(path, every)]
+    assert not missing, missing
+    assert not _routed("/metrics", every)
+    hosts = {rule["host"] for ingress in objects(overlay, "Ingress").values() for rule in ingress["spec"]["rules"]}
+    assert len(hosts) == 1, hosts  # the app and the API it calls share one origin (cookies, CSRF)
+
+
+def test_the_api_ingress_keeps_nginx_limits_and_the_web_ingress_streams_events() -> None:
+    ingresses = objects("gpu", "Ingress")
+    annotations = ingresses["api"]["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "1m"  # nginx.conf: client_max_body_size
     assert annotations["nginx.ingress.kubernetes.io/limit-rps"] == "5"  # nginx.conf: rate=5r/s
+    web = ingresses["web"]["metadata"]["annotations"]
+    assert web["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"  # nginx.conf: /events unbuffered
+    assert int(web["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600  # a quiet stream is not cut
+    assert not any(key.endswith(("limit-rps", "limit-rpm", "limit-connections")) for key in web)
+    assert {p["path"] for p in _ingress_paths("gpu")["web"]} == {"/", "/app", "/events"}
 
 
 def _bytes(quantity: str) -> int:

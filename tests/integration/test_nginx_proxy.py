@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import wait_until_answers
+from conftest import running_api, wait_until_answers
 from embedded_servers import free_port
 from test_deployment_tools import REPO, tool
 
@@ -44,6 +44,26 @@ def render(conf: str, *, port: int, api: str, tmp: Path) -> str:
         assert conf.count(old) == 1, f"nginx.conf changed: {old!r} not found once; update this test"
         conf = conf.replace(old, new)
     return conf
+
+
+@pytest.fixture(scope="module")
+def web_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A built web app as `make web` lays it out: index.html and hashed files under assets/."""
+    dist = tmp_path_factory.mktemp("web-dist")
+    (dist / "assets").mkdir()
+    (dist / "index.html").write_text('<!doctype html><div id="root"></div><script src="/app/assets/index-1a2b3c.js">'
+                                     "</script>\n")
+    (dist / "assets" / "index-1a2b3c.js").write_text("console.log('reelscan');\n")
+    return dist
+
+
+@pytest.fixture(scope="module")
+def api_process(migrated_url: str, valkey, web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API as a real process on the shared stores, serving ``web_dist`` as its web app."""
+    library = tmp_path_factory.mktemp("nginx-videos")
+    with running_api(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(library),
+                     WEB_DIST_DIR=str(web_dist)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +111,27 @@ def test_metrics_and_the_ml_service_are_not_reachable_from_outside(nginx: Nginx,
     assert httpx.get(f"{nginx.url}/metrics", timeout=5).status_code == 404
     for path in ("/infer/object_detection", "/ml-service/health"):
         assert httpx.post(f"{nginx.url}{path}", timeout=5).status_code == 404  # the API's own 404
+
+
+def test_the_web_app_is_served_through_nginx_and_its_assets_are_cached_for_a_year(nginx: Nginx) -> None:
+    root = httpx.get(f"{nginx.url}/", timeout=5)
+    assert root.is_redirect and root.headers["location"].endswith("/app/"), (root.status_code, root.headers)
+    for page in ("/app/", "/app/videos/0b9c1d2e?t=12.5", "/app/operations"):
+        response = httpx.get(f"{nginx.url}{page}", timeout=5)
+        assert response.status_code == 200, page
+        assert "/app/assets/index-1a2b3c.js" in response.text, page
+        assert "immutable" not in response.headers.get("cache-control", ""), page  # a new build shows at once
+    asset = httpx.get(f"{nginx.url}/app/assets/index-1a2b3c.js", timeout=5)
+    assert asset.status_code == 200 and "reelscan" in asset.text
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert httpx.get(f"{nginx.url}/app/assets/index-000000.js", timeout=5).status_code == 404
+
+
+def test_server_sent_events_pass_through_nginx_as_a_stream(nginx: Nginx) -> None:
+    with httpx.stream("GET", f"{nginx.url}/events", timeout=httpx.Timeout(5, read=30)) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers.get("x-accel-buffering", "no") == "no"
 
 
 def test_bodies_over_the_limit_are_refused(nginx: Nginx) -> None:

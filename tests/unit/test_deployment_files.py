@@ -95,3 +95,33 @@ def test_nginx_proxies_only_the_api_and_grafana() -> None:
     upstreams = set(re.findall(r"set \$\w+ ([\w.-]+:\d+);", conf))
     assert upstreams == {"api:8000", "grafana:3000"}
     assert "8001" not in conf and "ml-service" not in conf and "9090" not in conf
+
+
+def _nginx_locations(conf: str) -> dict[str, str]:
+    """Each `location` of nginx.conf's server (its match, e.g. "= /events") and its body."""
+    found = re.finditer(r"^\s*location ([^{]+)\{(.*?)^\s*\}", conf, re.M | re.S)
+    return {m.group(1).strip(): m.group(2) for m in found}
+
+
+def test_nginx_routes_the_web_app_and_streams_events_and_media() -> None:
+    locations = _nginx_locations((REPO / "nginx" / "nginx.conf").read_text())
+    for where in ("/", "/app/", "/app/assets/", "= /events", "~ ^/videos/[^/]+/media$"):
+        assert "proxy_pass http://$reelscan_api;" in locations[where], where
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable";' in locations["/app/assets/"]
+    assert "immutable" not in locations["/app/"]  # index.html is revalidated: a new build shows at once
+    assert "proxy_buffering off;" in locations["= /events"] and "proxy_read_timeout 1h;" in locations["= /events"]
+    assert "proxy_buffering off;" in locations["~ ^/videos/[^/]+/media$"]
+    assert "return 404;" in locations["= /metrics"]
+
+
+def test_the_api_image_builds_the_web_app_in_a_node_stage_and_serves_it() -> None:
+    text = (REPO / "dev" / "Dockerfile.api").read_text()
+    stages = re.findall(r"^FROM (\S+)(?: AS (\w+))?", text, re.M)
+    assert ("node:20-slim", "web") in stages
+    assert stages[-1][0].startswith("python:")  # the runtime image has no Node.js
+    web_stage = text.split("FROM node:20-slim AS web", 1)[1].split("\nFROM ", 1)[0]
+    assert "npm ci" in web_stage and "npm run build" in web_stage  # the lock file decides the versions
+    [(source, target)] = re.findall(r"^COPY --from=web (\S+) (\S+)", text, re.M)
+    assert source.endswith("/web/dist")
+    assert re.search(rf"WEB_DIST_DIR={re.escape(target)}\b", text), "the API must serve what the stage built"
+    assert "web/node_modules" in (REPO / ".dockerignore").read_text().splitlines()
