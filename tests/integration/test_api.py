@@ -31,7 +31,8 @@ def settings_for(migrated_url: str, redis_url: str, video_dir: Path, **extra: ob
 async def _client(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
+    client = httpx.AsyncClient(transport=transport, base_url="http://localhost")
+    async with app.router.lifespan_context(app), client as c:
         yield c
 
 
