@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup web web-types lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality bench-web screenshots videos clean
+.PHONY: run test setup web web-types docs lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality bench-web screenshots videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -45,6 +45,9 @@ web-types: setup web/node_modules/.package-lock.json
 
 lint: setup
 	@$(VENV)/bin/ruff check .
+
+docs: setup
+	@$(PY) dev/gen_docs.py
 
 typecheck: setup
 	@$(VENV)/bin/mypy

@@ -73,7 +73,7 @@ def token_site(stack: Stack) -> Iterator[Site]:
         yield Site(stack, url, client, _video_ids(client))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -29,10 +29,14 @@ def masked(settings: BaseSettings) -> dict[str, object]:
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", populate_by_name=True)
 
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_level: str = Field("INFO", alias="LOG_LEVEL", description="log level")
     log_format: str = Field("json", alias="LOG_FORMAT", description="json or console")
     # Colon-separated library roots, like PATH.
-    video_paths: str = Field("./videos", alias="VIDEO_PATHS")
+    video_paths: str = Field(
+        "./videos",
+        alias="VIDEO_PATHS",
+        description="colon-separated library roots; the ML service refuses any path outside them",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -47,17 +51,25 @@ class CommonSettings(BaseSettings):
 class StoreSettings(CommonSettings):
     """Settings of the services that talk to PostgreSQL and Valkey."""
 
-    database_url: str = Field("postgresql://postgres@127.0.0.1:5432/reelscan", alias="DATABASE_URL")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
-    ml_service_url: str = Field("http://127.0.0.1:8001", alias="ML_SERVICE_URL")
-    webhook_secret: str | None = Field(None, alias="WEBHOOK_SECRET",
-                                       description="Signs deliveries to WEBHOOK_URLS (and subscriptions without a "
-                                                   "secret of their own): HMAC-SHA256, Reelscan-Signature header")
-    webhook_allow_private: str = Field("", alias="WEBHOOK_ALLOW_PRIVATE",
-                                       description="Comma-separated CIDR ranges webhooks may reach although they are "
-                                                   "loopback, private, link-local or otherwise non-global (e.g. "
-                                                   "10.20.0.0/16 for a receiver inside the network); empty: public "
-                                                   "addresses only. Metadata endpoints stay refused")
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/reelscan", alias="DATABASE_URL", description="PostgreSQL URL"
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL", description="Valkey URL")
+    ml_service_url: str = Field("http://127.0.0.1:8001", alias="ML_SERVICE_URL", description="where the ML service is")
+    webhook_secret: str | None = Field(
+        None,
+        alias="WEBHOOK_SECRET",
+        description="Signs deliveries to WEBHOOK_URLS (and subscriptions without a "
+        "secret of their own): HMAC-SHA256, Reelscan-Signature header",
+    )
+    webhook_allow_private: str = Field(
+        "",
+        alias="WEBHOOK_ALLOW_PRIVATE",
+        description="Comma-separated CIDR ranges webhooks may reach although they are "
+        "loopback, private, link-local or otherwise non-global (e.g. "
+        "10.20.0.0/16 for a receiver inside the network); empty: public "
+        "addresses only. Metadata endpoints stay refused",
+    )
 
     @field_validator("webhook_allow_private")
     @classmethod

@@ -46,7 +46,8 @@ export class Batcher {
 
 export type LiveState = "connecting" | "live" | "polling";
 
-export function useLiveUpdates(qc: QueryClient, url = "/events"): LiveState {
+/** ``url`` null: poll only (for an API without GET /events). */
+export function useLiveUpdates(qc: QueryClient, url: string | null = "/events"): LiveState {
   const [state, setState] = useState<LiveState>("connecting");
   useEffect(() => {
     const batch = new Batcher();
@@ -62,7 +63,7 @@ export function useLiveUpdates(qc: QueryClient, url = "/events"): LiveState {
     const flush = window.setInterval(() => {
       for (const key of batch.take()) void qc.invalidateQueries({ queryKey: key });
     }, 1000);
-    if (typeof EventSource === "undefined") {
+    if (url === null || typeof EventSource === "undefined") {
       startPolling();
       return () => { stopPolling(); window.clearInterval(flush); };
     }

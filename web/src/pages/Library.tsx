@@ -31,8 +31,7 @@ function Card({ v }: { v: Video }) {
   const f = v.findings;
   const missing = v.status === "missing";
   return (
-    <Link to={`/videos/${v.video_id}`} className="card" data-testid="video-card" data-video-id={v.video_id}
-      aria-label={`${name}, ${formatDuration(v.duration_ms)}${missing ? ", file missing" : ""}`}>
+    <Link to={`/videos/${v.video_id}`} className="card" data-testid="video-card" data-video-id={v.video_id}>
       <div className="poster">
         {missing ? <span className="poster-missing">File missing</span> :
           <img src={frameUrl(v.video_id, posterMs(v.duration_ms))} alt="" loading="lazy" decoding="async"
