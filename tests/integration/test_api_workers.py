@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from conftest import running_api
+from api_processes import running_api
 from test_api_operations import sample
 
 

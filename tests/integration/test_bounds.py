@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import sample_videos as sv
 import sqlalchemy as sa
-from conftest import running_api
+from api_processes import running_api
 from factories import video
 from PIL import Image
 from test_api import _client, settings_for

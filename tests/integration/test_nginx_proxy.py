@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import running_api, wait_until_answers
+from api_processes import running_api, wait_until_answers
 from embedded_servers import free_port
 from test_deployment_tools import REPO, tool
 

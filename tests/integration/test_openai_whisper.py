@@ -97,8 +97,11 @@ async def test_openai_whisper_without_its_checkpoint_says_to_pull_it(tmp_path) -
     video = speech_video(library)
     async with ml_service(library, tmp_path, TRANSCRIBE_ENGINE="openai-whisper", TRANSCRIBE_MODEL="base") as client:
         resp = await infer(client, "transcription", video)
-    assert resp.status_code == 503, resp.text
-    assert "openai-whisper/base.pt" in resp.json()["detail"] and "models pull" in resp.json()["detail"]
+    # 424: the request is fine, a dependency (the weights) is missing; the worker parks the task BLOCKED
+    assert resp.status_code == 424, resp.text
+    body = resp.json()
+    assert (body["reason"], body["analysis"]) == ("missing", "transcription"), body
+    assert "models pull transcription" in body["detail"], body
 
 
 def test_pull_refuses_a_checkpoint_that_is_not_openais(tmp_path: Path, mirror, checkpoint) -> None:  # noqa: F811

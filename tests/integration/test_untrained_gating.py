@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, running_api, wait_until_answers
+from api_processes import REPO, running_api, wait_until_answers
 from embedded_servers import free_port
 from factories import video
 

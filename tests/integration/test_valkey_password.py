@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_processes import running_api
 from arq import create_pool
-from conftest import running_api
 from embedded_servers import EmbeddedValkey, free_port
 
 from reelscan_shared.adapters.queue import ArqJobQueue, redis_settings
