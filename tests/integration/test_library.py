@@ -271,3 +271,30 @@ def test_the_watcher_notices_new_and_removed_files(migrated_url, valkey, library
         wait(lambda: str(library / "b" / "new.mp4") in paths(client), "a new file")
         (library / "a" / "text.mp4").unlink()
         wait(lambda: str(library / "a" / "text.mp4") not in paths(client), "a removed file")
+
+
+async def test_no_single_file_stops_a_scan(api, library, tmp_path) -> None:
+    """A name that is not UTF-8, a symlink loop, a FIFO named *.mp4, a link out of the
+    roots and a broken link are each reported and left out; the real videos register."""
+    (library / "b" / "fine.mp4").write_bytes((library / "a" / "text.mp4").read_bytes() + b"\0")
+    with open(os.fsencode(library / "b") + b"/caf\xe9.mp4", "wb") as f:  # Latin-1 bytes: not UTF-8
+        f.write((library / "a" / "cuts.mp4").read_bytes())
+    os.symlink("loop-b.mp4", library / "b" / "loop-a.mp4")
+    os.symlink("loop-a.mp4", library / "b" / "loop-b.mp4")
+    os.mkfifo(library / "b" / "pipe.mp4")
+    outside = tmp_path / "elsewhere" / "secret.mp4"
+    outside.parent.mkdir()
+    outside.write_bytes((library / "a" / "text.mp4").read_bytes() + b"\1")
+    os.symlink(outside, library / "b" / "link-out.mp4")
+    os.symlink(library / "b" / "gone.mp4", library / "b" / "broken.mp4")
+
+    report = await scan(api)
+
+    assert sorted(Path(c["path"]).name for c in report["created"]) == ["cuts.mp4", "fine.mp4", "text.mp4"]
+    reasons = {Path(e["path"]).name: e["error"] for e in report["errors"]}
+    assert set(reasons) == {"caf\\xe9.mp4", "loop-a.mp4", "loop-b.mp4", "pipe.mp4", "link-out.mp4", "broken.mp4"}
+    assert "UTF-8" in reasons["caf\\xe9.mp4"] and "loop" in reasons["loop-a.mp4"]
+    assert "regular file" in reasons["pipe.mp4"] and "outside VIDEO_PATHS" in reasons["link-out.mp4"]
+    listed = (await api.get("/videos", params={"limit": 500})).json()["items"]
+    assert str(outside) not in {v["path"] for v in listed}
+    assert len((await scan(api))["errors"]) == 6  # and the next scan says so again, without hanging

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -61,9 +62,15 @@ def _root_state(root: Path) -> RootState:
         return RootState.ABSENT
 
 
-def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState]]:
+def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState], list[dict[str, str]]]:
+    """Every video file under the roots, and the files left out, each with its reason.
+    No single file can stop a scan: a name that is not UTF-8 (PostgreSQL stores text),
+    a symlink loop, a link that leads out of the roots, a FIFO or device named *.mp4
+    (reading it would block the scan) are each skipped and reported."""
     found: dict[str, FileFacts] = {}
     states: dict[str, RootState] = {}
+    skipped: list[dict[str, str]] = []
+    resolved_roots = [r.resolve() for r in roots]
     for root in roots:
         states[str(root)] = state = _root_state(root)
         if state is not RootState.LISTED:
@@ -72,13 +79,42 @@ def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState]
             for name in files:
                 if name.startswith(".") or not is_video_file(name):
                     continue
-                path = Path(dirpath, name).resolve()
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue  # vanished between listing and stat
-                found[str(path)] = FileFacts(st.st_size, st.st_mtime)
-    return found, states
+                listed = os.path.join(dirpath, name)
+                reason = _skip_reason(listed, resolved_roots)
+                if isinstance(reason, str):
+                    skipped.append({"path": _printable(listed), "error": reason})
+                elif reason is not None:
+                    path, st = reason
+                    found[str(path)] = FileFacts(st.st_size, st.st_mtime)
+    return found, states, skipped
+
+
+def _printable(path: str) -> str:
+    """A path as text that can be logged and stored (undecodable bytes as \\xNN)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _skip_reason(listed: str, roots: list[Path]) -> str | tuple[Path, os.stat_result] | None:
+    """The file's resolved path and stat, a reason to leave it out, or None when it
+    vanished between listing and stat (nothing to report)."""
+    try:
+        listed.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8: rename the file"
+    try:
+        path = Path(listed).resolve(strict=True)
+        st = path.stat()
+    except RuntimeError:  # Python 3.11 raises this for a symlink loop
+        return "symlink loop"
+    except FileNotFoundError:
+        return None if not os.path.islink(listed) else "broken symlink"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not any(path.is_relative_to(r) for r in roots):
+        return "symlink to a file outside VIDEO_PATHS"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file (FIFO, socket or device)"
+    return path, st
 
 
 def _hash_files(paths: list[str], facts: dict[str, FileFacts]) -> list[HashedFile | OSError]:
@@ -130,7 +166,10 @@ class Discovery:
 
     async def _scan(self) -> DiscoveryReport:
         report = DiscoveryReport()
-        found, roots = await asyncio.to_thread(_walk, self.roots)
+        found, roots, skipped = await asyncio.to_thread(_walk, self.roots)
+        for item in skipped:
+            log.warning("discovery_skipped", path=item["path"], reason=item["error"])
+        report.errors += skipped
         plan = plan_scan(await self.library.known_paths(), found, roots)
         report.found, report.missing_roots = len(found), plan.unavailable_roots
         if plan.unavailable_roots:
