@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -269,6 +271,13 @@ async def test_bad_cursors_get_400(api) -> None:
                    {"cursor": cursor, "sort": "running_time"}, {"cursor": cursor, "offset": 5}):
         response = await api.get("/tasks", params=params)
         assert response.status_code == 400 and response.json()["detail"], (params, response.text)
+    # Well-formed but never issued: times at the edge of what Python and PostgreSQL hold.
+    task_id = "0b9c1d2e-0000-4000-8000-000000000000"
+    for moment in ("9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59", "0001-01-01T00:00:00+05:00"):
+        raw = json.dumps(["created_at", "desc", moment, task_id]).encode()
+        forged = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = await api.get("/tasks", params={"cursor": forged})
+        assert response.status_code == 400, (moment, response.text)
 
 
 async def test_list_totals_come_from_a_shared_snapshot(db, redis, migrated_url, valkey, video_dir) -> None:

@@ -11,7 +11,7 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from reelscan_shared.domain.tasks import Task
 
@@ -28,12 +28,22 @@ def encode(task: Task, sort: str, order: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _utc(value: str) -> datetime:
+    """The cursor's time in UTC, as every issued cursor has it. A naive time, or one whose
+    offset carries it past year 9999 (OverflowError), was never issued: refused here with
+    a 400 rather than failing in the database driver."""
+    moment = datetime.fromisoformat(value)
+    if moment.utcoffset() is None:
+        raise ValueError("cursor time has no UTC offset")
+    return moment.astimezone(UTC)
+
+
 def decode(cursor: str, sort: str, order: str) -> tuple[datetime | None, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         cursor_sort, cursor_order, value, task_id = json.loads(raw)
-        position = (datetime.fromisoformat(value) if value is not None else None, str(uuid.UUID(task_id)))
-    except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
+        position = (_utc(value) if value is not None else None, str(uuid.UUID(task_id)))
+    except (binascii.Error, ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise InvalidCursor("cursor is not one this API issued") from exc
     if (cursor_sort, cursor_order) != (sort, order):
         raise InvalidCursor(f"cursor belongs to sort={cursor_sort}&order={cursor_order}; "
