@@ -248,3 +248,16 @@ async def test_an_analysis_the_ml_service_cannot_run_ends_blocked_with_why(db, r
     assert (await run_task(ctx(deps, task), task.task_id))["outcome"] == "completed"
     assert [w[0] for w in ml.windows] == [0, 10_000, 0, 10_000, 20_000, 30_000]
     await deps.close()
+
+
+async def test_a_result_postgresql_refuses_fails_the_task_instead_of_retrying(db, redis, settings) -> None:
+    """A NUL character passes validation but PostgreSQL cannot store it (SQLSTATE 22P05):
+    retrying would refuse it forever, so the task fails at once with the database's reason."""
+    items = [ocr_item(0), ocr_item(1000, "NUL\x00BYTE")]
+    deps, task, v = await setup(db, redis, settings, FakeMLClient(response(items=items)))
+    result = await run_task(ctx(deps, task, 1), task.task_id)
+    failed = await SqlTaskRepository(db).get(task.task_id)
+    assert result["outcome"] == "failed" and failed.status is TaskStatus.FAILED, (result, failed)
+    assert "SQLSTATE 22" in failed.error and failed.attempts == 1
+    assert (await SqlArtifactRepository(db).query(ArtifactQuery(video_id=v.video_id))).total == 0
+    await deps.close()

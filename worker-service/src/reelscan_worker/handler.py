@@ -3,6 +3,8 @@
 
 Outcomes (``outcomes.Outcome``), and why:
 - task missing, COMPLETED, CANCELLED or FAILED -> skip (a stale or duplicate job);
+- PostgreSQL refuses the result itself (a data, constraint or size error: retrying cannot
+  help) -> FAILED with its message;
 - ML unreachable / 503 / 504, or PostgreSQL unreachable -> back to PENDING and
   ``Retry`` with exponential backoff, until ``max_tries``, then FAILED (once this job
   has stored a segment, it waits and tries the segment again itself, keeping the task
@@ -26,6 +28,7 @@ from arq import Retry
 from sqlalchemy.exc import SQLAlchemyError
 from structlog.contextvars import bound_contextvars
 
+from reelscan_shared.adapters.db.engine import permanent_error
 from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.tasks import Event, Task, TaskStatus
 from reelscan_shared.logging import get_logger
@@ -53,11 +56,23 @@ class TaskRunner:
         try:
             return await self._run(task_id, job_id, job_try)
         except DATABASE_ERRORS as exc:
+            refused = permanent_error(exc)
+            if refused is not None:
+                return await self._refused_by_database(task_id, refused, exc)
             if job_try >= self.s.max_tries:
                 raise  # arq records the failure; the reconciler brings the row in line
             delay = backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s)
             log.warning("database_unavailable_retrying", error=str(exc)[:300], defer_s=delay)
             raise Retry(defer=delay) from exc
+
+    async def _refused_by_database(self, task_id: str, message: str, exc: BaseException) -> JobOutcome:
+        """A write PostgreSQL will refuse every time (a value it cannot store): FAILED with
+        its message, not retried as an outage. Nothing of the refused transaction was kept."""
+        log.error("database_refused_result", error=message)
+        task = await self.deps.tasks.apply(task_id, Event.FAIL, utcnow(), error=message)
+        if task is None:
+            raise exc  # not running (the task never started, or is gone): arq's own retry decides
+        return record(JobOutcome(Outcome.FAILED, task.task_type, error=message))
 
     async def _run(self, task_id: str, job_id: str, job_try: int) -> JobOutcome:
         # The common case in one transaction: start the task and learn its video's path.

@@ -26,6 +26,22 @@ def is_statement_timeout(exc: BaseException) -> bool:
     return QUERY_CANCELED in (getattr(orig, "sqlstate", None), getattr(orig, "pgcode", None))
 
 
+# SQLSTATE classes that say the statement itself is wrong for PostgreSQL, so running it
+# again cannot help: 22 data exception (a value PostgreSQL refuses: NUL in text, -inf in
+# JSON), 23 integrity constraint, 54 program limit exceeded (a row or index entry too big).
+# Connection loss, shutdowns, deadlocks and timeouts are in other classes: retried.
+PERMANENT_CLASSES = frozenset({"22", "23", "54"})
+
+
+def permanent_error(exc: BaseException) -> str | None:
+    """PostgreSQL's message when a database error cannot be cured by retrying, else None."""
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(state, str) and state[:2] in PERMANENT_CLASSES:
+        return f"the database refused the result (SQLSTATE {state}): {str(orig).splitlines()[0][:300]}"
+    return None
+
+
 class Database:
     """``read_timeout_ms`` > 0 bounds every statement on ``reads`` (PostgreSQL's
     ``statement_timeout``, set once per connection, so a read costs no extra round trip);
