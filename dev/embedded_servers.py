@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 PG_USER_WHEN_ROOT = "pgserver"
 
@@ -53,9 +54,15 @@ def _stop(proc: subprocess.Popen | None, sig: int, timeout: float = 15.0) -> Non
 
 
 class EmbeddedPostgres:
-    def __init__(self, data_dir: Path, port: int, database: str = "reelscan", log_file: Path | None = None) -> None:
+    """PostgreSQL on 127.0.0.1 only (no Unix socket). With ``password`` the server asks
+    every connection for it (SCRAM), so another user of the machine cannot connect as
+    the superuser; without one (the test suite's throwaway servers) it trusts loopback."""
+
+    def __init__(self, data_dir: Path, port: int, database: str = "reelscan", log_file: Path | None = None,
+                 password: str | None = None) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port
+        self.password = password
         self.database = database
         self.log_file = log_file or self.data_dir.parent / "postgres.log"
         self.proc: subprocess.Popen | None = None
@@ -66,7 +73,8 @@ class EmbeddedPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
+        auth = f"postgres:{quote(self.password, safe='')}" if self.password else "postgres"
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{self.database}"
 
     def _prepare_root(self) -> None:
         """Let the unprivileged user reach the binaries and own the data directory."""
@@ -91,7 +99,7 @@ class EmbeddedPostgres:
         if self._user:
             self._prepare_root()
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=utf8", "-U", "postgres")
+            self._initdb()
         log = open(self.log_file, "ab")  # noqa: SIM115 - owned by the child for its lifetime
         self.proc = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data_dir), "-h", "127.0.0.1", "-p", str(self.port),
@@ -100,19 +108,68 @@ class EmbeddedPostgres:
         )
         _wait_for_port(self.port, self.proc, "postgres")
         self._create_database()
+        if self.password and self._hba_trusts():
+            self._require_password()  # a data directory made before passwords: close it now
+
+    def _initdb(self) -> None:
+        if not self.password:
+            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "--encoding=utf8", "-U", "postgres")
+            return
+        pwfile = self.data_dir.parent / f".{self.data_dir.name}.pw"
+        pwfile.write_text(self.password)
+        pwfile.chmod(0o600)
+        if self._user:
+            entry = pwd.getpwnam(self._user)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        try:
+            self._run("initdb", "-D", str(self.data_dir), "--auth=scram-sha-256", f"--pwfile={pwfile}",
+                      "--encoding=utf8", "-U", "postgres")
+        finally:
+            pwfile.unlink()
+
+    def _hba_trusts(self) -> bool:
+        hba = self.data_dir / "pg_hba.conf"
+        return any(line.split()[-1:] == ["trust"] for line in hba.read_text().splitlines()
+                   if line.strip() and not line.lstrip().startswith("#"))
+
+    def _require_password(self) -> None:
+        import signal
+
+        assert self.password is not None and self.proc is not None
+        escaped = self.password.replace("'", "''")
+        subprocess.run([*self._psql(), "-c", f"ALTER USER postgres PASSWORD '{escaped}'"], check=True,
+                       capture_output=True, env=self._psql_env())
+        hba = self.data_dir / "pg_hba.conf"
+        lines = [line.rsplit("trust", 1)[0] + "scram-sha-256" if line.rstrip().endswith("trust")
+                 and not line.lstrip().startswith("#") else line for line in hba.read_text().splitlines()]
+        hba.write_text("\n".join(lines) + "\n")
+        self.proc.send_signal(signal.SIGHUP)  # reload pg_hba.conf
+        for _ in range(50):
+            if subprocess.run([*self._psql(), "-w", "-c", "SELECT 1"], capture_output=True,
+                              env={**os.environ, "PGPASSWORD": ""}).returncode != 0:
+                return  # a connection without the password is refused now
+            time.sleep(0.1)
+        raise RuntimeError("postgres still accepts connections without a password after reloading pg_hba.conf")
+
+    def _psql(self) -> list[str]:
+        return [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
+
+    def _psql_env(self) -> dict[str, str]:
+        return {**os.environ, "PGPASSWORD": self.password or ""}
 
     def _create_database(self) -> None:
-        psql = [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tA"]
+        psql, env = self._psql(), self._psql_env()
         for _ in range(50):  # the port opens a moment before connections are accepted
             probe = subprocess.run([*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname='{self.database}'"],
-                                   capture_output=True, text=True)
+                                   capture_output=True, text=True, env=env)
             if probe.returncode == 0:
                 break
             time.sleep(0.2)
         else:
             raise RuntimeError(f"postgres is not accepting connections: {probe.stderr.strip()}")
         if probe.stdout.strip() != "1":
-            subprocess.run([*psql, "-c", f'CREATE DATABASE "{self.database}"'], check=True, capture_output=True)
+            subprocess.run([*psql, "-c", f'CREATE DATABASE "{self.database}"'], check=True, capture_output=True,
+                           env=env)
 
     def stop(self) -> None:
         import signal

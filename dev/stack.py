@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -111,16 +112,31 @@ class Stack:
     def ml_url(self) -> str:
         return f"http://127.0.0.1:{self.ml_port}"
 
+    def secret(self, name: str) -> str:
+        """A password generated on first use and kept in DATA_DIR/secrets/ (mode 0600), so
+        the embedded PostgreSQL and Valkey (arq unpickles what Valkey holds) are not open
+        to every user of the machine and keep their password across restarts."""
+        folder = self.data_dir / "secrets"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / name
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(24))
+        return path.read_text().strip()
+
     def start_stores(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         if not self.database_url:
-            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", free_port(), log_file=logs / "postgres.log")
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres", free_port(), log_file=logs / "postgres.log",
+                                             password=self.secret("postgres-password"))
             self.postgres.start()
             self.database_url = self.postgres.url
         if not self.redis_url:
-            self.valkey = EmbeddedValkey(self.data_dir / "valkey", free_port(), log_file=logs / "valkey.log")
+            self.valkey = EmbeddedValkey(self.data_dir / "valkey", free_port(), log_file=logs / "valkey.log",
+                                         password=self.secret("valkey-password"))
             self.valkey.start()
             self.redis_url = self.valkey.url
 

@@ -13,7 +13,9 @@ HERE = Path(__file__).parent
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.set_main_option("sqlalchemy.url", database_url)
+    # Config is a ConfigParser: a percent-encoded password ("p%40ss") would be read as
+    # interpolation and crash with the URL in the message; %% is a literal %.
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return cfg
 
 
