@@ -116,6 +116,10 @@ def test_metrics_and_the_ml_service_are_not_reachable_from_outside(nginx: Nginx,
 def test_the_web_app_is_served_through_nginx_and_its_assets_are_cached_for_a_year(nginx: Nginx) -> None:
     root = httpx.get(f"{nginx.url}/", timeout=5)
     assert root.is_redirect and root.headers["location"].endswith("/app/"), (root.status_code, root.headers)
+    # A redirect the API builds from the Host header keeps nginx's port (Host $http_host, not $host).
+    slash = httpx.get(f"{nginx.url}/videos/", timeout=5)
+    location = slash.headers.get("location", "")
+    assert slash.is_redirect and location.startswith((nginx.url, "/")), (slash.status_code, location)
     for page in ("/app/", "/app/videos/0b9c1d2e?t=12.5", "/app/operations"):
         response = httpx.get(f"{nginx.url}{page}", timeout=5)
         assert response.status_code == 200, page
