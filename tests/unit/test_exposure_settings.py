@@ -33,3 +33,26 @@ def test_accepted(host: str, token: str | None) -> None:
 
 def test_empty_token_means_no_token_never_an_empty_secret() -> None:
     assert ApiSettings(API_TOKEN="").api_token is None
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABASE_URL": "postgresql://reelscan:change-me@postgres:5432/reelscan"},
+        {"REDIS_URL": "redis://:change-me@valkey:6379/0"},
+        {"REDIS_URL": "redis://:CHANGEME@valkey:6379/0"},
+        {"WEBHOOK_SECRET": "change-me"},
+    ],
+)
+def test_the_example_files_placeholders_are_refused_by_every_service(env: dict[str, str]) -> None:
+    from reelscan_worker.settings import WorkerSettings
+
+    for model in (ApiSettings, WorkerSettings):
+        with pytest.raises(ValueError, match="placeholder"):
+            model(**env)
+
+
+def test_real_store_passwords_are_accepted() -> None:
+    s = ApiSettings(DATABASE_URL="postgresql://reelscan:Xk%40p9-2f@postgres:5432/reelscan",
+                    REDIS_URL="redis://:v4lk3y-pw@valkey:6379/0")
+    assert s.database_url.endswith("@postgres:5432/reelscan")

@@ -11,33 +11,9 @@ from pydantic import Field, field_validator, model_validator
 from reelscan_shared.analyses import parse_overrides
 from reelscan_shared.domain.destinations import literal_address, refusal
 from reelscan_shared.domain.tasks import TaskType
-from reelscan_shared.settings import StoreSettings
+from reelscan_shared.settings import StoreSettings, is_placeholder
 
 MIN_TOKEN_LENGTH = 16
-PLACEHOLDERS = frozenset(
-    {
-        "change-me",
-        "changeme",
-        "change_me",
-        "secret",
-        "password",
-        "token",
-        "example",
-        "replace-me",
-        "please-change",
-        "your-token",
-        "xxx",
-        "admin",
-    }
-)
-
-
-def is_placeholder(value: str) -> bool:
-    """The values example files ship (`change-me`, …), never accepted as a real secret."""
-    v = value.strip().lower()
-    return v in PLACEHOLDERS or v.startswith(("change-me", "changeme", "<"))
-
-
 def default_web_dist() -> Path:
     """The repository's ``web/dist`` (``make web`` builds it), found from this package's place in the checkout."""
     return Path(__file__).resolve().parents[3] / "web" / "dist"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,33 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reelscan_shared.domain.destinations import IPNetwork, parse_allowed
 
 _SECRET_WORDS = ("password", "token", "secret", "key")
+PLACEHOLDERS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "change_me",
+        "secret",
+        "password",
+        "token",
+        "example",
+        "replace-me",
+        "please-change",
+        "your-token",
+        "xxx",
+        "admin",
+    }
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """The values example files ship (`change-me`, …), never accepted as a real secret."""
+    v = value.strip().lower()
+    return v in PLACEHOLDERS or v.startswith(("change-me", "changeme", "<"))
+
+
+def url_password(url: str) -> str | None:
+    """The password inside a URL (percent-decoded), if any."""
+    return unquote(p) if (p := urlsplit(url).password) else None
 
 
 def masked(settings: BaseSettings) -> dict[str, object]:
@@ -70,6 +98,25 @@ class StoreSettings(CommonSettings):
         "10.20.0.0/16 for a receiver inside the network); empty: public "
         "addresses only. Metadata endpoints stay refused",
     )
+
+    @field_validator("database_url", "redis_url")
+    @classmethod
+    def _no_placeholder_password(cls, v: str) -> str:
+        password = url_password(v)
+        if password is not None and is_placeholder(password):
+            raise ValueError(
+                "the password in this URL is the example file's placeholder: set a real one "
+                "(e.g. POSTGRES_PASSWORD / VALKEY_PASSWORD in .env, from "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _no_placeholder_secret(cls, v: str | None) -> str | None:
+        if v is not None and v.strip() and is_placeholder(v):
+            raise ValueError("WEBHOOK_SECRET is a placeholder: generate one (secrets.token_urlsafe(32))")
+        return v
 
     @field_validator("webhook_allow_private")
     @classmethod
