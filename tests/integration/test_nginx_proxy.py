@@ -98,12 +98,20 @@ def test_a_request_id_is_created_passed_to_the_api_and_logged(nginx: Nginx) -> N
     # nginx made it ($request_id: 32 hex digits); the API received it and sent it back.
     assert re.fullmatch(r"[0-9a-f]{32}", created)
     mine = f"client-{uuid.uuid4().hex[:12]}"
-    assert httpx.get(f"{nginx.url}/live", headers={"X-Request-ID": mine}, timeout=5).headers["x-request-id"] == mine
-    time.sleep(0.2)  # nginx writes its access log line after the response
-    logged = [json.loads(line) for line in nginx.access_log.read_text().splitlines()]
-    ids = {entry["request_id"] for entry in logged}
+    secret = f"tok-{uuid.uuid4().hex}"  # a token someone put in a query string: never logged
+    response = httpx.get(f"{nginx.url}/live", params={"token": secret}, headers={"X-Request-ID": mine}, timeout=5)
+    assert response.headers["x-request-id"] == mine
+    deadline = time.monotonic() + 30  # nginx writes its access log line after the response
+    while True:
+        text = nginx.access_log.read_text()
+        logged = [json.loads(line) for line in text.splitlines()]
+        ids = {entry["request_id"] for entry in logged}
+        if {created, mine} <= ids or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert {created, mine} <= ids
     assert all(entry["service"] == "nginx" and isinstance(entry["status"], int) for entry in logged)
+    assert secret not in text and {e["path"] for e in logged if e["request_id"] == mine} == {"/live"}
 
 
 def test_metrics_and_the_ml_service_are_not_reachable_from_outside(nginx: Nginx, api_process: str) -> None:

@@ -9,3 +9,27 @@ def test_secrets_and_url_passwords_are_masked_in_the_start_up_log() -> None:
     assert shown["database_url"] == "postgresql://reelscan:***@db:5432/reelscan"
     assert "valkeypass" not in str(shown) and "hunter2" not in str(shown) and "s3cret" not in str(shown)
     assert shown["api_port"] == 8000
+
+
+
+def test_no_secret_reaches_a_log_line(capsys) -> None:
+    """Ours and the libraries' lines (httpx logs every request URL, webhook credentials
+    included): URL passwords, secret query parameters, bearer tokens and the service's own
+    secrets, even inside a path, come out masked."""
+    import logging
+
+    from reelscan_shared.logging import configure_logging, get_logger
+
+    settings = ApiSettings(API_TOKEN="tok-" + "k3Jd9aZ" * 4, DATABASE_URL="postgresql://r:pg-Pass-123@db/r")
+    token = settings.api_token or ""
+    configure_logging("INFO", "json", service="test", secrets=settings.secret_values())
+    try:
+        logging.getLogger("httpx").info("HTTP Request: POST %s", "https://hook:hookpw@example.com/in?sig=abc123&x=1")
+        get_logger("t").warning("odd_request", path=f"/videos/{token}", headers={"authorization": "Bearer zzz9"})
+        get_logger("t").error("db_down", error="connect to postgresql://r:pg-Pass-123@db/r failed")
+    finally:
+        configure_logging("WARNING", "json")
+    err = capsys.readouterr().err
+    assert "https://hook:***@example.com/in?sig=***&x=1" in err and "/videos/***" in err
+    for secret in ("hookpw", "abc123", token, "zzz9", "pg-Pass-123"):
+        assert secret not in err, secret

@@ -83,7 +83,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level, settings.log_format, service="api")
+        configure_logging(settings.log_level, settings.log_format, service="api", secrets=settings.secret_values())
         log.info("service_start", config=masked(settings))
         container = bootstrap.build(settings)
         app.state.container = container

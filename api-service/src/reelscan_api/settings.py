@@ -169,6 +169,9 @@ class ApiSettings(StoreSettings):
         description="Comma-separated client IPs (your reverse proxy) whose X-Forwarded-Proto is believed; * trusts any",
     )
 
+    def secret_values(self) -> list[str]:
+        return [*super().secret_values(), *([self.api_token] if self.api_token else [])]
+
     @property
     def allowed_host_set(self) -> frozenset[str]:
         names = {"localhost", "127.0.0.1", "::1", self.api_host.strip("[]").lower()}

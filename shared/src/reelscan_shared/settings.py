@@ -99,6 +99,11 @@ class StoreSettings(CommonSettings):
         "addresses only. Metadata endpoints stay refused",
     )
 
+    def secret_values(self) -> list[str]:
+        """The literal secrets this service holds, masked wherever they appear in its logs."""
+        found = [self.webhook_secret, url_password(self.database_url), url_password(self.redis_url)]
+        return [v for v in found if v]
+
     @field_validator("database_url", "redis_url")
     @classmethod
     def _no_placeholder_password(cls, v: str) -> str:

@@ -137,7 +137,7 @@ def build_worker(settings: WorkerSettings, queue_name: str | None = None, **over
 
 def main(settings: WorkerSettings | None = None) -> None:
     settings = settings or WorkerSettings()
-    configure_logging(settings.log_level, settings.log_format, service="worker")
+    configure_logging(settings.log_level, settings.log_format, service="worker", secrets=settings.secret_values())
     # arq logs two INFO lines per job; job_consumed / job_completed say the same with our
     # ids, and rendering arq's lines cost ~10% of a fast job's CPU. Its warnings still show.
     logging.getLogger("arq.worker").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
