@@ -84,7 +84,11 @@ def test_every_video_gets_six_analyses_and_bad_files_fail_alone(stack: Stack) ->
     window = artifacts(client, cuts_id, artifact_type="scene", from_ms=2500, to_ms=3000)
     assert [s["payload"]["scene_index"] for s in window] == [1]
 
-    health = client.get("/health").json()
+    # Healthy once the work is done. Polled: on a busy machine one check of the ML service
+    # or of a worker's heartbeat can miss its HEALTH_TIMEOUT and say "degraded" for a moment.
+    deadline = time.monotonic() + 120
+    while (health := client.get("/health").json())["status"] != "healthy" and time.monotonic() < deadline:
+        time.sleep(1)
     assert health["status"] == "healthy", health
 
 

@@ -590,6 +590,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisHealthOut */
+        AnalysisHealthOut: {
+            /**
+             * Blocked Reason
+             * @description The latest blocked task's error
+             */
+            blocked_reason: string | null;
+            /**
+             * Blocked Tasks
+             * @description Its tasks BLOCKED because it could not run (they run again by themselves once it can); null when the database did not answer
+             */
+            blocked_tasks: number | null;
+            /**
+             * Detail
+             * @description Why not, and the command that fixes it
+             */
+            detail: string | null;
+            /**
+             * Reason
+             * @description Why not: untrained (no trained weights; ALLOW_UNTRAINED is off) or missing (no weights at all)
+             */
+            reason: string | null;
+            /**
+             * Runnable
+             * @description Whether the ML service can run it now; null when the ML service did not answer
+             */
+            runnable: boolean | null;
+        };
         /** ArtifactListOut */
         ArtifactListOut: {
             /** Items */
@@ -777,6 +805,13 @@ export interface components {
         /** HealthOut */
         HealthOut: {
             /**
+             * Analyses
+             * @description Per analysis: whether it can run, why not, and its blocked tasks
+             */
+            analyses: {
+                [key: string]: components["schemas"]["AnalysisHealthOut"];
+            };
+            /**
              * Checked At
              * @description When the checks ran (reports are cached briefly)
              */
@@ -807,7 +842,7 @@ export interface components {
             schema: string;
             /**
              * Status
-             * @description healthy, degraded (ML service, schema or a queue's workers) or unhealthy
+             * @description healthy, degraded (ML service, schema, a queue's workers, or tasks blocked because an analysis cannot run) or unhealthy
              */
             status: string;
             /** Valkey */
@@ -1002,7 +1037,7 @@ export interface components {
              * Statuses
              * @description Which finished tasks
              */
-            statuses?: ("completed" | "failed" | "cancelled")[];
+            statuses?: ("completed" | "failed" | "cancelled" | "blocked")[];
         };
         /** ReprocessLibraryOut */
         ReprocessLibraryOut: {
@@ -1175,7 +1210,7 @@ export interface components {
          * TaskStatus
          * @enum {string}
          */
-        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled";
+        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled" | "blocked";
         /**
          * TaskType
          * @enum {string}
