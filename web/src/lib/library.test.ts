@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnsFor, pagesFor, posterMs, videoProgress } from "./library";
+import { columnsFor, findingsLine, pagesFor, posterMs, videoProgress } from "./library";
 
 describe("the library grid", () => {
   it("fits as many columns as the width allows, at least one", () => {
@@ -25,5 +25,14 @@ describe("the library grid", () => {
     expect(videoProgress({ task_counts: { completed: 3, running: 1, pending: 1, failed: 1 } }))
       .toEqual({ total: 6, completed: 3, running: 1, failed: 1 });
     expect(videoProgress({})).toBeNull();
+  });
+});
+
+describe("a card's findings", () => {
+  it("joins what was found, in the singular where it is one", () => {
+    expect(findingsLine({ top_labels: [{ label: "person" }, { label: "car" }], face_seconds: 11.6, words_read: 1,
+      scenes: 3 })).toBe("person, car · faces 12 s · 1 word read · 3 scenes");
+    expect(findingsLine({ words_read: 2, scenes: 1 })).toBe("2 words read · 1 scene");
+    expect(findingsLine({ top_labels: [], face_seconds: 0, words_read: null })).toBe("");
   });
 });

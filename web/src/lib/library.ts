@@ -34,3 +34,23 @@ export function videoProgress(v: { progress?: Progress | null; task_counts?: Rec
   const total = Object.values(c).reduce((s, n) => s + (n ?? 0), 0);
   return { total, completed: c.completed ?? 0, running: c.running ?? 0, failed: c.failed ?? 0 };
 }
+
+export interface Findings {
+  top_labels?: { label: string }[] | null;
+  face_seconds?: number | null;
+  words_read?: number | null;
+  scenes?: number | null;
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/** A card's one line of what was found: "person, car · faces 12 s · 1 word read · 3 scenes". */
+export function findingsLine(f: Findings): string {
+  const parts: string[] = [];
+  const labels = (f.top_labels ?? []).slice(0, 4).map((l) => l.label);
+  if (labels.length) parts.push(labels.join(", "));
+  if (f.face_seconds) parts.push(`faces ${Math.round(f.face_seconds)} s`);
+  if (f.words_read) parts.push(`${plural(f.words_read, "word", "words")} read`);
+  if (f.scenes) parts.push(plural(f.scenes, "scene", "scenes"));
+  return parts.join(" · ");
+}

@@ -4,7 +4,7 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { Link, useSearchParams } from "react-router";
 import { call, errorText, frameUrl } from "../api/client";
 import type { LabelCount, Video, VideoList } from "../api/types";
-import { columnsFor, PAGE_SIZE, pagesFor, posterMs, videoProgress } from "../lib/library";
+import { columnsFor, findingsLine, PAGE_SIZE, pagesFor, posterMs, videoProgress } from "../lib/library";
 import { baseName } from "../lib/search";
 import { formatDuration } from "../lib/time";
 
@@ -49,14 +49,7 @@ function Card({ v }: { v: Video }) {
           </div>
         )}
         {prog && prog.failed > 0 && <small className="error">{prog.failed} analysis failed</small>}
-        {f && (
-          <small className="findings">
-            {(f.top_labels ?? []).slice(0, 4).map((l) => l.label).join(", ")}
-            {f.face_seconds ? ` · faces ${Math.round(f.face_seconds)} s` : ""}
-            {f.words_read ? ` · ${f.words_read} words read` : ""}
-            {f.scenes ? ` · ${f.scenes} scenes` : ""}
-          </small>
-        )}
+        {f && <small className="findings">{findingsLine(f)}</small>}
       </div>
     </Link>
   );
