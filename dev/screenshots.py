@@ -58,7 +58,8 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="reelscan-shots-") as tmp:
         root = Path(tmp)
         videos = demo_videos(root / "sources")
-        stack = make_stack(root / "stack", videos, WEB_DIST_DIR=str(dist), ALLOW_UNTRAINED="true",
+        # As a user's stack runs: an analysis without trained weights is blocked, not shown.
+        stack = make_stack(root / "stack", videos, WEB_DIST_DIR=str(dist), ALLOW_UNTRAINED="false",
                            LOG_LEVEL="WARNING")
         stack.start()
         try:

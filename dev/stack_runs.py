@@ -48,7 +48,7 @@ def wait_until_finished(client: httpx.Client, expected: int, timeout: float = 30
         except (httpx.HTTPError, ValueError, KeyError):
             time.sleep(1)
             continue
-        if len(tasks) == expected and all(t["status"] in ("completed", "failed") for t in tasks):
+        if len(tasks) == expected and all(t["status"] in ("completed", "failed", "blocked") for t in tasks):
             return tasks
         time.sleep(1)
     raise AssertionError(f"not finished in {timeout}s: {[(t['task_type'], t['status'], t['error']) for t in tasks]}")
