@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export VENV
 
-.PHONY: run test setup web web-types docs lint typecheck bench bench-ml bench-ocr bench-health bench-scale bench-long bench-quality bench-web screenshots videos clean
+.PHONY: run test setup web web-types docs lint typecheck bench bench-ml bench-ocr bench-objects bench-health bench-scale bench-long bench-quality bench-web screenshots videos clean
 
 setup:
 	@bash dev/setup.sh
@@ -63,6 +63,9 @@ bench-ml: setup
 
 bench-ocr: setup
 	@$(PY) bench/bench_ocr.py
+
+bench-objects: setup
+	@$(PY) bench/bench_objects.py
 
 bench-health: setup
 	@$(PY) bench/bench_health.py

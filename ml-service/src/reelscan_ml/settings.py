@@ -52,7 +52,12 @@ class MLSettings(CommonSettings):
         description="refuse to start without a CUDA device, with a message saying what to check",
     )
     torch_threads: int = Field(0, alias="TORCH_THREADS", ge=0, description="0 = torch's default")
-    objects_model: str = Field("yolo11n", alias="OBJECTS_MODEL", description="object detection profile (see *Models*)")
+    objects_model: str = Field(
+        "yolov3-tiny",
+        alias="OBJECTS_MODEL",
+        description="object detection profile (see *Models*): yolov3-tiny (trained weights in a package, "
+        "runs offline), or yolo11n, yolo11s, ... after `reelscan-ml models pull object_detection`",
+    )
     faces_model: str = Field("blazeface-full", alias="FACES_MODEL", description="face detection profile")
     transcribe_engine: str = Field(
         "faster-whisper",

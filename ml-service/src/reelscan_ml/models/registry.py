@@ -9,6 +9,7 @@ from typing import Any
 from reelscan_ml.models import profiles
 from reelscan_ml.models.base import Model
 from reelscan_ml.models.blazeface import BlazeFaceDetector
+from reelscan_ml.models.darknet import DarknetDetector
 from reelscan_ml.models.faces import HaarFaceDetector
 from reelscan_ml.models.ocr import EasyOCRReader
 from reelscan_ml.models.ocr_rapid import RapidOCRReader
@@ -20,6 +21,7 @@ from reelscan_shared.domain.tasks import TaskType
 
 BACKENDS: dict[str, type[Model]] = {
     "ultralytics": UltralyticsDetector,
+    "opencv-darknet": DarknetDetector,
     "opencv-haar": HaarFaceDetector,
     "blazeface": BlazeFaceDetector,
     "faster-whisper": FasterWhisper,
