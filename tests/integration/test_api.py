@@ -327,3 +327,13 @@ async def test_tasks_and_videos_show_how_far_a_run_has_got(api, db) -> None:
     # six tasks: two finished (100), one a quarter done, three pending (0)
     assert shown["percent"] == round((100 + 100 + 25) / 6, 1) and shown["eta_s"] == 90.0
     assert shown["task_counts"]["running"] == 1 and shown["task_counts"]["cancelled"] == 2
+
+
+async def test_a_nul_character_in_a_parameter_is_the_requests_fault_not_an_outage(api) -> None:
+    """PostgreSQL cannot hold NUL in text: a parameter carrying one answers 422 with why,
+    never 503 "database unavailable" (found by schemathesis on /videos?label=)."""
+    for path, params in (("/videos", {"label": "cat\x00"}), ("/search", {"q": "harbor\x00"}),
+                         ("/tasks", {"video_id": "x\x00"})):
+        response = await api.get(path, params=params)
+        assert response.status_code in (400, 422), (path, response.status_code, response.text)
+        assert "database unavailable" not in response.text

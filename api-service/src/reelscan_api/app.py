@@ -21,7 +21,7 @@ from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
 from reelscan_api.watcher import watch_forever
-from reelscan_shared.adapters.db.engine import is_statement_timeout
+from reelscan_shared.adapters.db.engine import is_statement_timeout, permanent_error
 from reelscan_shared.domain.errors import (
     AlreadyExists,
     InvalidTransition,
@@ -74,6 +74,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             log.warning("statement_timeout", timeout_ms=timeout_ms)
             return _error(503, f"the database gave up on this request after {timeout_ms} ms "
                                "(DB_STATEMENT_TIMEOUT_MS); narrow it or try again later")
+        refused = permanent_error(exc)
+        if refused is not None:  # the request's own value (a NUL character, say), not an outage
+            log.info("database_refused_request_value", error=refused)
+            return _error(422, f"a value in this request cannot be stored or searched ({refused})")
         log.warning("database_unavailable", error=str(exc)[:300])
         return _error(503, "database unavailable, try again shortly")
 

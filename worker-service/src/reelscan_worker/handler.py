@@ -58,7 +58,7 @@ class TaskRunner:
         except DATABASE_ERRORS as exc:
             refused = permanent_error(exc)
             if refused is not None:
-                return await self._refused_by_database(task_id, refused, exc)
+                return await self._refused_by_database(task_id, f"the database refused the result ({refused})", exc)
             if job_try >= self.s.max_tries:
                 raise  # arq records the failure; the reconciler brings the row in line
             delay = backoff_s(job_try, self.s.retry_base_delay_s, self.s.retry_max_delay_s)

@@ -38,7 +38,7 @@ def permanent_error(exc: BaseException) -> str | None:
     orig = getattr(exc, "orig", None)
     state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
     if isinstance(state, str) and state[:2] in PERMANENT_CLASSES:
-        return f"the database refused the result (SQLSTATE {state}): {str(orig).splitlines()[0][:300]}"
+        return f"SQLSTATE {state}: {str(orig).splitlines()[0][:300]}"
     return None
 
 
