@@ -32,6 +32,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events
+         * @description Live updates as server-sent events, so pages need not poll. Event `task`
+         *     (`task_id`, `video_id`, `task_type`, `status`, `progress`, `error`) when a task is
+         *     created, changes state or makes progress; event `video` (`video_id`, `status`) when a
+         *     video is found or changes. Each event's `id` resumes the stream after it
+         *     (`Last-Event-ID`); a row changed several times in between comes once, as it is now.
+         *     A `: keep-alive` comment every EVENTS_KEEPALIVE_SECONDS when nothing happens.
+         */
+        get: operations["events_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -590,6 +615,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisHealthOut */
+        AnalysisHealthOut: {
+            /**
+             * Blocked Reason
+             * @description The latest blocked task's error
+             */
+            blocked_reason: string | null;
+            /**
+             * Blocked Tasks
+             * @description Its tasks BLOCKED because it could not run (they run again by themselves once it can); null when the database did not answer
+             */
+            blocked_tasks: number | null;
+            /**
+             * Detail
+             * @description Why not, and the command that fixes it
+             */
+            detail: string | null;
+            /**
+             * Reason
+             * @description Why not: untrained (no trained weights; ALLOW_UNTRAINED is off) or missing (no weights at all)
+             */
+            reason: string | null;
+            /**
+             * Runnable
+             * @description Whether the ML service can run it now; null when the ML service did not answer
+             */
+            runnable: boolean | null;
+        };
         /** ArtifactListOut */
         ArtifactListOut: {
             /** Items */
@@ -777,6 +830,13 @@ export interface components {
         /** HealthOut */
         HealthOut: {
             /**
+             * Analyses
+             * @description Per analysis: whether it can run, why not, and its blocked tasks
+             */
+            analyses: {
+                [key: string]: components["schemas"]["AnalysisHealthOut"];
+            };
+            /**
              * Checked At
              * @description When the checks ran (reports are cached briefly)
              */
@@ -807,7 +867,7 @@ export interface components {
             schema: string;
             /**
              * Status
-             * @description healthy, degraded (ML service, schema or a queue's workers) or unhealthy
+             * @description healthy, degraded (ML service, schema, a queue's workers, or tasks blocked because an analysis cannot run) or unhealthy
              */
             status: string;
             /** Valkey */
@@ -1002,7 +1062,7 @@ export interface components {
              * Statuses
              * @description Which finished tasks
              */
-            statuses?: ("completed" | "failed" | "cancelled")[];
+            statuses?: ("completed" | "failed" | "cancelled" | "blocked")[];
         };
         /** ReprocessLibraryOut */
         ReprocessLibraryOut: {
@@ -1175,7 +1235,7 @@ export interface components {
          * TaskStatus
          * @enum {string}
          */
-        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled";
+        TaskStatus: "pending" | "running" | "completed" | "failed" | "cancelled" | "blocked";
         /**
          * TaskType
          * @enum {string}
@@ -1535,6 +1595,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    events_events_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume right after this event (EventSource sends it when it reconnects); without it, changes from now on */
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream of `task` and `video` events (each `data` is JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };
