@@ -171,11 +171,12 @@ class ShutdownSignal:
             loop.call_soon_threadsafe(self.event.set)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
             try:
-                self._previous[sig] = signal.getsignal(sig)
                 signal.signal(sig, handler)
             except ValueError:  # not the main thread (e.g. an in-process test client): nothing to chain
                 return
+            self._previous[sig] = previous
 
     def uninstall(self) -> None:
         for sig, previous in self._previous.items():
