@@ -238,3 +238,40 @@ async def test_a_stopping_server_ends_its_streams_instead_of_waiting_on_them(mig
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_a_stream_ends_when_its_client_goes(migrated_url, valkey, tmp_path) -> None:
+    """The app itself (no server in between): once the client has disconnected, the
+    request ends instead of polling the database for nobody."""
+    from reelscan_api.app import create_app
+    from reelscan_api.settings import ApiSettings
+
+    app = create_app(ApiSettings(DATABASE_URL=migrated_url, REDIS_URL=valkey.url, VIDEO_PATHS=str(tmp_path),
+                                 DISCOVERY_INTERVAL=0, ML_SERVICE_URL="http://127.0.0.1:9",
+                                 EVENTS_POLL_SECONDS=0.1))
+    scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": "/events", "raw_path": b"/events", "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 1),
+             "server": ("localhost", 80)}
+    sent: list[dict[str, Any]] = []
+    gone = asyncio.Event()
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async with app.router.lifespan_context(app):
+        request = asyncio.create_task(app(scope, receive, send))
+        await until(lambda: any(b"retry:" in m.get("body", b"") for m in sent) or request.done(), "first field")
+        assert sent[0]["status"] == 200
+        gone.set()
+        await asyncio.wait_for(asyncio.shield(request), WAIT_S)  # fails if the stream outlives its client
+        assert not request.cancelled() and request.exception() is None
