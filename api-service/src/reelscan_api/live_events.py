@@ -155,7 +155,8 @@ class Changes:
 class ShutdownSignal:
     """Set when the process is asked to stop (SIGTERM, SIGINT): streams end at once, so
     uvicorn's graceful shutdown (which waits for open responses) is not held up by them.
-    Chains to the handler already installed (uvicorn's), which it runs first."""
+    Chains to the handler installed before (uvicorn's), or does what the signal did
+    before (the default: end the process)."""
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
@@ -165,10 +166,13 @@ class ShutdownSignal:
         loop = asyncio.get_running_loop()
 
         def handler(sig: int, frame: FrameType | None) -> None:
-            previous = self._previous.get(sig)
-            if callable(previous):
-                previous(sig, frame)
             loop.call_soon_threadsafe(self.event.set)
+            previous = self._previous.get(sig)
+            if callable(previous):  # uvicorn's handle_exit, or Python's KeyboardInterrupt for SIGINT
+                previous(sig, frame)
+            elif previous in (signal.SIG_DFL, None):  # what the signal did before: e.g. SIGTERM ends the process
+                signal.signal(sig, signal.SIG_DFL)
+                signal.raise_signal(sig)
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous = signal.getsignal(sig)
