@@ -40,7 +40,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Events
+         * Live updates (server-sent events)
          * @description Live updates as server-sent events, so pages need not poll. Event `task`
          *     (`task_id`, `video_id`, `task_type`, `status`, `progress`, `error`) when a task is
          *     created, changes state or makes progress; event `video` (`video_id`, `status`) when a

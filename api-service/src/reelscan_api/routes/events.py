@@ -16,6 +16,7 @@ STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 @router.get(
     "/events",
+    summary="Live updates (server-sent events)",
     response_class=StreamingResponse,
     dependencies=[Depends(require_read)],
     responses={200: {"content": {"text/event-stream": {}},
