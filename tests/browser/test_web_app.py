@@ -79,6 +79,7 @@ def test_the_library_shows_every_video_with_its_poster(browsing: Browsing, site:
         assert f"{name}.mp4" in text, text
     eventually(lambda: images_loaded(page, '[data-testid="video-card"]') == len(VIDEOS), "every poster loaded")
     assert has_mark(page, "library:first-render")
+    expect(page.locator(".live")).to_have_text("● live")  # GET /events is open: no polling
     browsing.assert_clean("library")
 
 
@@ -170,6 +171,8 @@ def test_with_a_token_the_app_signs_in_and_media_and_frames_load_by_cookie(token
     page.goto("/app/")
     password = page.locator('input[type="password"]')
     expect(password).to_be_visible()
+    expect(page.locator(".live")).to_have_text("○ polling")  # no stream opened before sign-in (it would be a 401)
+    assert not any("/events" in u for u in token_browsing.urls)
     token_browsing.assert_clean("sign-in")
     password.fill(TOKEN)
     password.press("Enter")
@@ -177,6 +180,7 @@ def test_with_a_token_the_app_signs_in_and_media_and_frames_load_by_cookie(token
     cards = page.get_by_test_id("video-card")
     expect(cards).to_have_count(len(VIDEOS))
     eventually(lambda: images_loaded(page, '[data-testid="video-card"]') == len(VIDEOS), "posters loaded by cookie")
+    expect(page.locator(".live")).to_have_text("● live")  # the stream, opened by cookie once signed in
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["reelscan_session"]["httpOnly"] and cookies["reelscan_session"]["sameSite"] == "Strict"
 

@@ -17,6 +17,9 @@ TOKEN = "a-long-enough-test-token-0123"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 CROSS_SITE = {"Origin": "https://evil.example"}
 ID = "00000000-0000-0000-0000-000000000000"
+# Answers that never end (an in-process client waits for the end): test_live_events.py
+# opens them with a bearer token and with a session cookie against a real process.
+STREAMS = {("GET", "/events")}
 OPEN = {("GET", "/live"), ("GET", "/ready"), ("GET", "/health"), ("GET", "/auth/session"),
         ("POST", "/auth/session"), ("DELETE", "/auth/session")}
 
@@ -168,6 +171,8 @@ async def test_authentication_matrix_over_every_route(guarded) -> None:
         body = {} if method in ("POST", "PUT", "PATCH") else None
         guarded.cookies.clear()
         anonymous[(method, path)] = (await guarded.request(method, url, json=body)).status_code
+        if (method, path) in STREAMS:
+            continue
         with_bearer = await guarded.request(method, url, json=body, headers=BEARER)
         assert with_bearer.status_code not in (401, 403, 500), (method, path, with_bearer.status_code)
         csrf = await _sign_in(guarded)

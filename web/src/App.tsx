@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { NavLink, Outlet, useLocation, useNavigate, useRouteError, useSearchParams } from "react-router";
 import { call, errorText, setUnauthorizedHandler } from "./api/client";
-import { useLiveUpdates } from "./lib/live";
+import { liveEventsUrl, useLiveUpdates } from "./lib/live";
 
 export interface Session { auth_required: boolean; signed_in: boolean }
 
@@ -59,15 +59,10 @@ function SearchBox() {
   );
 }
 
-const LIVE_EVENTS_URL: string | null = null;
-
 export function Layout() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const location = useLocation();
-  // GET /events (server-sent events) is not served by the API yet: poll until it is, since a
-  // stream that answers 404 would log a console error on every page.
-  const live = useLiveUpdates(qc, LIVE_EVENTS_URL);
   useEffect(() => {
     setUnauthorizedHandler(() => {
       if (location.pathname !== "/sign-in") {
@@ -78,6 +73,7 @@ export function Layout() {
   const session = useQuery({ queryKey: ["session"], queryFn: () => call<Session>("GET", "/auth/session"),
     staleTime: 60_000 });
   const needsSignIn = session.data?.auth_required && !session.data.signed_in;
+  const live = useLiveUpdates(qc, liveEventsUrl(session.data));
   useEffect(() => {
     if (needsSignIn && location.pathname !== "/sign-in") {
       navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });

@@ -17,6 +17,7 @@ from reelscan_api import bootstrap, webapp
 from reelscan_api.access import AccessMiddleware
 from reelscan_api.bounds import BodyLimitMiddleware, CancelOnDisconnectMiddleware
 from reelscan_api.health import HealthMonitor
+from reelscan_api.live_events import ShutdownSignal
 from reelscan_api.reprocess import InvalidConfig
 from reelscan_api.routes import ROUTERS
 from reelscan_api.settings import ApiSettings
@@ -92,6 +93,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         container = bootstrap.build(settings)
         app.state.container = container
         app.state.health = HealthMonitor(container)
+        app.state.stopping.install()  # GET /events streams end when the server is asked to stop
         background: list[asyncio.Task[None]] = []
         background.append(asyncio.create_task(_sync_webhooks(container)))
         if settings.discovery_interval > 0:
@@ -104,6 +106,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.stopping.uninstall()
             for t in background:
                 t.cancel()
             await asyncio.gather(*background, return_exceptions=True)
@@ -115,6 +118,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     _install_error_handlers(app)
 
     app.state.settings = settings
+    app.state.stopping = ShutdownSignal()
     # Outermost last: request ids and metrics see every answer, refusals included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(AccessMiddleware, settings=settings)

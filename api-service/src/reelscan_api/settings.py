@@ -123,6 +123,19 @@ class ApiSettings(StoreSettings):
         description="Largest picture (width x height) whose frames the API decodes (default 8K UHD, 33.2 Mpx); "
         "a larger video's frame answers 422 before anything is decoded",
     )
+    events_poll_s: float = Field(
+        1.0,
+        alias="EVENTS_POLL_SECONDS",
+        gt=0,
+        le=60,
+        description="How often each GET /events stream asks PostgreSQL for task and video changes",
+    )
+    events_keepalive_s: float = Field(
+        15.0,
+        alias="EVENTS_KEEPALIVE_SECONDS",
+        gt=0,
+        description="A GET /events stream with nothing to say sends a comment this often, so proxies keep it open",
+    )
     webhook_urls: str = Field(
         "",
         alias="WEBHOOK_URLS",

@@ -32,6 +32,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live updates (server-sent events)
+         * @description Live updates as server-sent events, so pages need not poll. Event `task`
+         *     (`task_id`, `video_id`, `task_type`, `status`, `progress`, `error`) when a task is
+         *     created, changes state or makes progress; event `video` (`video_id`, `status`) when a
+         *     video is found or changes. Each event's `id` resumes the stream after it
+         *     (`Last-Event-ID`); a row changed several times in between comes once, as it is now.
+         *     A `: keep-alive` comment every EVENTS_KEEPALIVE_SECONDS when nothing happens.
+         */
+        get: operations["events_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1570,6 +1595,47 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    events_events_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Resume right after this event (EventSource sends it when it reconnects); without it, changes from now on */
+                "last-event-id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream of `task` and `video` events (each `data` is JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description API_TOKEN is set and no valid bearer token or session cookie came */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
             };
         };
     };

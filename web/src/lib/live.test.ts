@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Batcher, keysFor } from "./live";
+import { Batcher, EVENTS_URL, keysFor, liveEventsUrl } from "./live";
 import { cookieValue, detailText, safeNext } from "./http";
 
 describe("live updates", () => {
@@ -15,6 +15,12 @@ describe("live updates", () => {
   it("a video event refreshes the library; unknown events nothing", () => {
     expect(keysFor("video", { video_id: "v", status: "missing" })).toContainEqual(["videos"]);
     expect(keysFor("ping", {})).toEqual([]);
+  });
+  it("listens only once the session is known and, with a token required, signed in", () => {
+    expect(liveEventsUrl(undefined)).toBeNull();
+    expect(liveEventsUrl({ auth_required: true, signed_in: false })).toBeNull();
+    expect(liveEventsUrl({ auth_required: true, signed_in: true })).toBe(EVENTS_URL);
+    expect(liveEventsUrl({ auth_required: false, signed_in: false })).toBe(EVENTS_URL);
   });
   it("a burst of events is one refresh per key", () => {
     const b = new Batcher();

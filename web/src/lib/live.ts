@@ -16,6 +16,8 @@ export interface TaskEvent {
 export interface VideoEvent { video_id: string; status: string }
 
 export const POLL_MS = 5000;
+/** The API's server-sent events: same origin, as every other call. */
+export const EVENTS_URL = "/events";
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 /** The query keys an event makes stale (prefixes; react-query matches them against longer keys). */
@@ -46,8 +48,15 @@ export class Batcher {
 
 export type LiveState = "connecting" | "live" | "polling";
 
+/** Where to listen: nowhere (poll) until the session is known, and while a token is required
+ * and nobody is signed in (the stream would answer 401, a console error on the sign-in page). */
+export function liveEventsUrl(session: { auth_required: boolean; signed_in: boolean } | undefined): string | null {
+  if (!session) return null;
+  return session.auth_required && !session.signed_in ? null : EVENTS_URL;
+}
+
 /** ``url`` null: poll only (for an API without GET /events). */
-export function useLiveUpdates(qc: QueryClient, url: string | null = "/events"): LiveState {
+export function useLiveUpdates(qc: QueryClient, url: string | null = EVENTS_URL): LiveState {
   const [state, setState] = useState<LiveState>("connecting");
   useEffect(() => {
     const batch = new Batcher();

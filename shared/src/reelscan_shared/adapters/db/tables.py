@@ -49,6 +49,10 @@ videos = Table(
     Index("ix_videos_discovered_at", "discovered_at"),
     Index("ix_videos_file_hash", "file_hash"),  # content identity: a scan looks files up by hash
     Index("ix_videos_path", "path"),
+    # The transaction that last inserted or updated the row, set by a trigger (migration
+    # 0011): the cursor of GET /events (api-service events.py).
+    Column("changed_xid", BigInteger, nullable=False, server_default="0"),
+    Index("ix_videos_changed_xid", "changed_xid"),
 )
 
 # Where each video's content is in the library: every file path, with the size and
@@ -86,6 +90,8 @@ tasks = Table(
     # The model its last completed run used (the ML service's model_profile): what
     # POST /reprocess compares after a model upgrade, even for runs that found nothing.
     Column("model_profile", String(128), nullable=True),
+    Column("changed_xid", BigInteger, nullable=False, server_default="0"),  # as videos'
+    Index("ix_tasks_changed_xid", "changed_xid"),
     UniqueConstraint("video_id", "task_type"),  # its index also serves ?video_id=
     # What Task.apply guarantees, kept by the database too: the task list relies on it
     # to know which tasks have a start or end time (task_listing.py).
