@@ -11,6 +11,8 @@ describe("live updates", () => {
     const keys = keysFor("task", { task_id: "t", video_id: "v", task_type: "ocr", status: "completed" });
     expect(keys).toContainEqual(["artifacts", "v"]);
     expect(keys).toContainEqual(["summary", "v"]);
+    const blocked = keysFor("task", { task_id: "t", video_id: "v", task_type: "ocr", status: "blocked" });
+    expect(blocked).toContainEqual(["health"]); // its analysis cannot run: /health says why
   });
   it("a video event refreshes the library; unknown events nothing", () => {
     expect(keysFor("video", { video_id: "v", status: "missing" })).toContainEqual(["videos"]);

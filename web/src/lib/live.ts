@@ -16,9 +16,13 @@ export interface TaskEvent {
 export interface VideoEvent { video_id: string; status: string }
 
 export const POLL_MS = 5000;
+/** While live: what no event reports (queue pause and worker presence live in Valkey, health
+ * in the services) is still refetched, at this slower pace. */
+export const LIVE_REFRESH_MS = 15000;
+export const NOT_IN_EVENTS: QueryKey[] = [["queues"], ["health"]];
 /** The API's server-sent events: same origin, as every other call. */
 export const EVENTS_URL = "/events";
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const FINISHED = new Set(["completed", "failed", "cancelled", "blocked"]);
 
 /** The query keys an event makes stale (prefixes; react-query matches them against longer keys). */
 export function keysFor(type: string, data: unknown): QueryKey[] {
@@ -61,6 +65,7 @@ export function useLiveUpdates(qc: QueryClient, url: string | null = EVENTS_URL)
   useEffect(() => {
     const batch = new Batcher();
     let poll: number | undefined;
+    let refresh: number | undefined;
     const startPolling = () => {
       setState("polling");
       if (poll === undefined) poll = window.setInterval(() => void qc.invalidateQueries({ type: "active" }), POLL_MS);
@@ -87,6 +92,11 @@ export function useLiveUpdates(qc: QueryClient, url: string | null = EVENTS_URL)
     es.onopen = () => {
       stopPolling();
       setState("live");
+      if (refresh === undefined) {
+        refresh = window.setInterval(() => {
+          for (const key of NOT_IN_EVENTS) void qc.invalidateQueries({ queryKey: key, type: "active" });
+        }, LIVE_REFRESH_MS);
+      }
       void qc.invalidateQueries({ type: "active" }); // what happened while the stream was down
     };
     es.onerror = () => startPolling(); // EventSource reconnects by itself; until then, poll
@@ -94,6 +104,7 @@ export function useLiveUpdates(qc: QueryClient, url: string | null = EVENTS_URL)
       es.close();
       stopPolling();
       window.clearInterval(flush);
+      if (refresh !== undefined) window.clearInterval(refresh);
     };
   }, [qc, url]);
   return state;
