@@ -96,3 +96,27 @@ async def test_metrics_and_request_ids(db, redis, migrated_url, valkey, video_di
         assert sample(metrics, "reelscan_tasks", task_type="object_detection", status="pending") == 2
         assert sample(metrics, "reelscan_queue_depth", queue="gpu_jobs") == 10
         assert sample(metrics, "reelscan_queue_depth", queue="cpu_jobs") == 2
+
+
+async def test_a_report_nobody_asked_for_in_a_while_is_not_served(db, redis, migrated_url, valkey, video_dir) -> None:
+    """Stale-while-refreshing only for a recent report: after more than STALE_LIMIT cache
+    periods without a poll, the next poll waits for a fresh check (a page opened once
+    must not show how things were minutes ago)."""
+    from reelscan_api.health import HealthMonitor
+    from reelscan_shared.adapters.db import SqlTaskRepository
+    from reelscan_shared.domain.clock import utcnow
+    from reelscan_shared.domain.tasks import Event
+
+    ttl = 0.2
+    async for client in _client(settings_for(migrated_url, valkey.url, video_dir, HEALTH_CACHE_SECONDS=ttl)):
+        await _discover(client)
+        before = (await client.get("/health")).json()
+        assert all(a["blocked_tasks"] == 0 for a in before["analyses"].values()), before["analyses"]
+        task = (await client.get("/tasks", params={"task_type": "place_detection", "limit": 1})).json()["items"][0]
+        repo = SqlTaskRepository(db)
+        await repo.apply(task["task_id"], Event.START, utcnow())
+        await repo.apply(task["task_id"], Event.BLOCK, utcnow(), error="no trained weights for place_detection")
+        await asyncio.sleep(HealthMonitor.STALE_LIMIT * ttl + 0.5)  # at least this long: only "later" matters
+        after = (await client.get("/health")).json()
+        assert after["analyses"]["place_detection"]["blocked_tasks"] == 1, after["analyses"]
+        assert after["status"] == "degraded" and after["checked_at"] != before["checked_at"]

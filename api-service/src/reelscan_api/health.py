@@ -139,10 +139,14 @@ async def build_report(c: Container) -> dict[str, Any]:
 class HealthMonitor:
     """The cached report, refreshed in the background once stale.
 
-    Polls never wait for the checks (except the very first): a stale report is served
-    while one refresh runs, so a slow or hung dependency shows up as ``down`` within
-    HEALTH_TIMEOUT_SECONDS without ever slowing the poll itself.
+    Polls do not wait for the checks while the report is recent: a report up to
+    STALE_LIMIT cache periods old is served while one refresh runs, so a slow or hung
+    dependency shows up as ``down`` within HEALTH_TIMEOUT_SECONDS without slowing a
+    steady poll. An older one (nobody asked for a while) is not served: that poll waits
+    for the refresh, itself bounded by HEALTH_TIMEOUT_SECONDS per check.
     """
+
+    STALE_LIMIT = 5
 
     def __init__(self, container: Container) -> None:
         self.c = container
@@ -153,8 +157,12 @@ class HealthMonitor:
         self._counts_at = 0.0
 
     async def report(self) -> dict[str, Any]:
-        if self._report is None or self.ttl_s == 0:
-            await self._refresh()
+        age = time.monotonic() - self._at
+        if self._report is None or self.ttl_s == 0 or age > self.STALE_LIMIT * self.ttl_s:
+            if self._refreshing is not None and not self._refreshing.done():
+                await asyncio.shield(self._refreshing)
+            else:
+                await self._refresh()
         elif time.monotonic() - self._at >= self.ttl_s and (self._refreshing is None or self._refreshing.done()):
             self._refreshing = asyncio.create_task(self._refresh())
         assert self._report is not None
