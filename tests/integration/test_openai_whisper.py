@@ -42,15 +42,21 @@ TINY_EN = {
 def untrained_checkpoint(path: Path, *, broken: bool = False) -> Path:
     """A checkpoint file in OpenAI's format (dims + state dict), of an UNTRAINED tiny.en.
     Its weights are drawn in a forked RNG state, so building it neither depends on nor
-    changes what the rest of the process drew. broken: the last layer norm is NaN, as
-    in a diverged or corrupt checkpoint."""
+    changes what the rest of the process drew. Whisper's TextDecoder makes its positional
+    embedding with torch.empty (OpenAI's checkpoints always fill it): left as it is, it
+    holds whatever that memory held before, now and then values near 1e33 that turn the
+    scores into NaN, which made these tests fail in a full run and pass alone. It is
+    drawn here like the other weights. broken: the last layer norm is NaN, as in a
+    diverged or corrupt checkpoint."""
     import torch
     from whisper.model import ModelDimensions, Whisper
 
     dims = ModelDimensions(**TINY_EN)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        state = Whisper(dims).state_dict()
+        model = Whisper(dims)
+        torch.nn.init.normal_(model.decoder.positional_embedding, std=0.01)
+        state = model.state_dict()
     if broken:
         state["decoder.ln.weight"].fill_(float("nan"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,3 +190,21 @@ def test_the_same_audio_decodes_the_same_whatever_the_process_drew_before(tmp_pa
     torch.manual_seed(2)
     torch.rand(1000)
     assert torch.equal(after, torch.rand(1)), "decoding must not move the caller's generator"
+
+
+
+def test_the_untrained_checkpoint_does_not_depend_on_what_memory_held_before(tmp_path, monkeypatch) -> None:
+    """The cause of the order-dependent NaN was an uninitialised (torch.empty) parameter.
+    Here every torch.empty hands out memory full of 3e33, the worst a process may leave
+    behind: the checkpoint must come out the same, finite and small."""
+    import torch
+
+    clean = untrained_checkpoint(tmp_path / "a" / "tiny.en.pt")
+    real_empty = torch.empty
+    monkeypatch.setattr(torch, "empty", lambda *a, **k: real_empty(*a, **k).fill_(3e33))
+    dirty = untrained_checkpoint(tmp_path / "b" / "tiny.en.pt")
+    monkeypatch.undo()
+    state = torch.load(dirty)["model_state_dict"]
+    big = [k for k, t in state.items() if t.is_floating_point() and not float(t.abs().max()) < 1e3]
+    assert big == [], f"left as torch.empty made them: {big}"
+    assert all(torch.equal(t, torch.load(clean)["model_state_dict"][k]) for k, t in state.items())
