@@ -7,7 +7,8 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -40,6 +41,15 @@ log = get_logger(__name__)
 
 def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _no_nul_in_query(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL: a query parameter with one is refused by name,
+    before any query runs (bodies are caught by the database error handler below)."""
+    bad = [key for key, value in request.query_params.multi_items() if "\x00" in key or "\x00" in value]
+    if bad:
+        raise RequestValidationError([{"loc": ("query", key), "type": "value_error",
+                                       "msg": "NUL characters are not allowed", "input": None} for key in bad])
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -78,7 +88,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         refused = permanent_error(exc)
         if refused is not None:  # the request's own value (a NUL character, say), not an outage
             log.info("database_refused_request_value", error=refused)
-            return _error(422, f"a value in this request cannot be stored or searched ({refused})")
+            # FastAPI's 422 shape (HTTPValidationError), as every other 422 of the API
+            return JSONResponse({"detail": [{"loc": ["request"], "type": "value_error",
+                                             "msg": f"a value in this request cannot be stored or searched "
+                                                    f"({refused})"}]}, status_code=422)
         log.warning("database_unavailable", error=str(exc)[:300])
         return _error(503, "database unavailable, try again shortly")
 
@@ -114,6 +127,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             await container.close()
 
     app = FastAPI(title="Reelscan API", version="0.1.0", lifespan=lifespan,
+                  dependencies=[Depends(_no_nul_in_query)],
                   description="Videos, analysis tasks and their timestamped artifacts.")
     _install_error_handlers(app)
 
