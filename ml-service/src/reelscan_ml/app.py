@@ -60,12 +60,13 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
         )
         background = [asyncio.create_task(preload_models(state)),
                       asyncio.create_task(runnable.recheck_forever(state.registry, settings.weights_check_s))]
-        if settings.model_auto_pull and autofetch.wanted(state):
+        fetching = {a.value for a, _ in autofetch.wanted(state)} if settings.model_auto_pull else set()
+        if fetching:  # MODEL_AUTO_PULL: in the background, start-up goes on
             background.append(asyncio.create_task(autofetch.fetch_missing(state)))
         for analysis, said in runnable.describe(state.registry, settings.allow_untrained).items():
             if not said["runnable"]:  # one line per analysis: what is missing, the command that gets it
                 log.warning("analysis_not_runnable", analysis=analysis, reason=said["reason"], detail=said["detail"],
-                            auto_pull=settings.model_auto_pull and state.registry[TaskType(analysis)].spec.files != ())
+                            fetching=analysis in fetching)
         if settings.model_ttl > 0:
             background.append(asyncio.create_task(unload_idle_models(state.registry, settings.model_ttl)))
         try:
