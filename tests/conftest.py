@@ -3,6 +3,7 @@ session), a migrated database emptied between tests, and generated videos."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +15,12 @@ sys.path.insert(0, str(REPO / "dev"))
 sys.path.insert(0, str(REPO / "tests"))
 
 from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa: E402
+
+# The suite runs offline, and many tests start ML services (in-process, as processes,
+# whole stacks: all inherit this) whose profiles' weights are not here. They must not
+# try to fetch them from the internet (MODEL_AUTO_PULL, on by default): the tests
+# about the fetch turn it on, with a local server as the source.
+os.environ["MODEL_AUTO_PULL"] = "false"
 
 
 @pytest.fixture(scope="session")

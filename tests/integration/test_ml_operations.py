@@ -142,7 +142,7 @@ async def test_without_allow_untrained_an_untrained_network_never_runs(library, 
         assert health["models"]["place_detection"]["state"] == "not_loaded"  # no work was done
         assert health["analyses"]["place_detection"]["runnable"] is False
         assert health["analyses"]["scene_detection"] == {"runnable": True, "weights": None, "reason": None,
-                                                         "detail": None}
+                                                         "detail": None, "fetch": None}
         assert (await infer(client, "scene_detection", library / "cuts.mp4")).status_code == 200
 
         # Weights copied in while it runs count at the next request (not only at the next recheck).

@@ -12,7 +12,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from reelscan_ml import __version__, device, runnable
+from reelscan_ml import __version__, autofetch, device, runnable
 from reelscan_ml.analyzers import ANALYZERS
 from reelscan_ml.frames import VideoUnreadable
 from reelscan_ml.gate import Overloaded
@@ -60,10 +60,13 @@ def create_app(settings: MLSettings | None = None) -> FastAPI:
         )
         background = [asyncio.create_task(preload_models(state)),
                       asyncio.create_task(runnable.recheck_forever(state.registry, settings.weights_check_s))]
-        blocked = {a: v["detail"] for a, v in runnable.describe(state.registry, settings.allow_untrained).items()
-                   if not v["runnable"]}
-        if blocked:
-            log.warning("analyses_not_runnable", analyses=blocked)
+        fetching = {a.value for a, _ in autofetch.wanted(state)} if settings.model_auto_pull else set()
+        if fetching:  # MODEL_AUTO_PULL: in the background, start-up goes on
+            background.append(asyncio.create_task(autofetch.fetch_missing(state)))
+        for analysis, said in runnable.describe(state.registry, settings.allow_untrained).items():
+            if not said["runnable"]:  # one line per analysis: what is missing, the command that gets it
+                log.warning("analysis_not_runnable", analysis=analysis, reason=said["reason"], detail=said["detail"],
+                            fetching=analysis in fetching)
         if settings.model_ttl > 0:
             background.append(asyncio.create_task(unload_idle_models(state.registry, settings.model_ttl)))
         try:

@@ -29,7 +29,7 @@ async def health(request: Request) -> dict[str, Any]:
         "models": models,
         "allow_untrained": state.settings.allow_untrained,
         # Per analysis: whether a request for it would run, and if not why and what fixes it.
-        "analyses": runnable.describe(state.registry, state.settings.allow_untrained),
+        "analyses": runnable.describe(state.registry, state.settings.allow_untrained, state.fetches),
     }
 
 

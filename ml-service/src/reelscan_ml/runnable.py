@@ -17,7 +17,8 @@ disk itself) follows within that interval.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -26,6 +27,9 @@ from reelscan_ml.models.base import Model
 from reelscan_ml.models.registry import ModelRegistry
 from reelscan_shared.domain.tasks import TaskType
 from reelscan_shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from reelscan_ml.autofetch import Fetch
 
 log = get_logger(__name__)
 # Failed Dependency: the request is fine, a model it needs is not there. The worker
@@ -78,17 +82,24 @@ async def check(registry: ModelRegistry, analysis: TaskType, allow_untrained: bo
         raise refused
 
 
-def describe(registry: ModelRegistry, allow_untrained: bool) -> dict[str, dict[str, Any]]:
-    """Per analysis (every task type): whether it can run, and why not."""
+def describe(registry: ModelRegistry, allow_untrained: bool,
+             fetches: Mapping[TaskType, Fetch] | None = None) -> dict[str, dict[str, Any]]:
+    """Per analysis (every task type): whether it can run, why not (with what the
+    start-up fetch of its weights is doing, MODEL_AUTO_PULL), and that fetch."""
     out: dict[str, dict[str, Any]] = {}
     for analysis in TaskType:
         model = registry.models.get(analysis)
         refused = refusal(model, allow_untrained) if model is not None else None
+        fetch = (fetches or {}).get(analysis)
+        detail = refused.detail if refused else None
+        if detail and fetch is not None and fetch.note():
+            detail = f"{detail}; {fetch.note()}"
         out[analysis.value] = {
             "runnable": refused is None,
             "weights": model.where.weights if model is not None else None,
             "reason": refused.reason if refused else None,
-            "detail": refused.detail if refused else None,
+            "detail": detail,
+            "fetch": fetch.describe() if fetch is not None else None,
         }
     return out
 

@@ -39,6 +39,13 @@ class MLSettings(CommonSettings):
     model_mirror_url: str | None = Field(
         None, alias="MODEL_MIRROR_URL", description="`models pull` fetches {mirror}/{file name} instead"
     )
+    model_auto_pull: bool = Field(
+        True,
+        alias="MODEL_AUTO_PULL",
+        description="At start-up, fetch in the background (as `models pull` does, MODEL_MIRROR_URL honoured) the "
+        "weights of each configured analysis whose trained weights are missing; once, never blocking start-up. "
+        "Offline, /health and one log line per analysis say what is missing and the command that gets it",
+    )
     ml_preload: str = Field(
         "", alias="ML_PRELOAD", description="Analyses (task types) whose models load at start-up, or 'all'"
     )

@@ -7,10 +7,15 @@ import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from reelscan_ml.gate import GpuGate
 from reelscan_ml.models.registry import ModelRegistry
 from reelscan_ml.settings import MLSettings
+from reelscan_shared.domain.tasks import TaskType
+
+if TYPE_CHECKING:
+    from reelscan_ml.autofetch import Fetch
 
 DECODE_NICENESS = 10
 
@@ -34,6 +39,7 @@ class MLState:
         self.registry = ModelRegistry(settings.profiles(), settings.model_cache_dir.expanduser().resolve(), dev,
                                       settings.ml_batch_size)
         self.roots = settings.video_roots
+        self.fetches: dict[TaskType, Fetch] = {}  # MODEL_AUTO_PULL's fetches at start-up (autofetch.py)
 
     def close(self) -> None:
         self.gate.shutdown()

