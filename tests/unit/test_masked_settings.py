@@ -18,17 +18,28 @@ def test_no_secret_reaches_a_log_line(capsys) -> None:
     secrets, even inside a path, come out masked."""
     import logging
 
+    import structlog
+
     from reelscan_shared.logging import configure_logging, get_logger
 
     settings = ApiSettings(API_TOKEN="tok-" + "k3Jd9aZ" * 4, DATABASE_URL="postgresql://r:pg-Pass-123@db/r")
     token = settings.api_token or ""
+    # Logging is process-wide and would keep writing to this test's captured (later closed)
+    # stderr: put back exactly what was there before.
+    saved_structlog, root = structlog.get_config(), logging.getLogger()
+    saved_root = (root.handlers[:], root.level)
+    saved_context = structlog.contextvars.get_contextvars()
     configure_logging("INFO", "json", service="test", secrets=settings.secret_values())
     try:
         logging.getLogger("httpx").info("HTTP Request: POST %s", "https://hook:hookpw@example.com/in?sig=abc123&x=1")
         get_logger("t").warning("odd_request", path=f"/videos/{token}", headers={"authorization": "Bearer zzz9"})
         get_logger("t").error("db_down", error="connect to postgresql://r:pg-Pass-123@db/r failed")
     finally:
-        configure_logging("WARNING", "json")
+        structlog.configure(**saved_structlog)
+        root.handlers[:], _ = saved_root
+        root.setLevel(saved_root[1])
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**saved_context)
     err = capsys.readouterr().err
     assert "https://hook:***@example.com/in?sig=***&x=1" in err and "/videos/***" in err
     for secret in ("hookpw", "abc123", token, "zzz9", "pg-Pass-123"):
