@@ -17,7 +17,7 @@ from embedded_servers import free_port
 REPO = Path(__file__).resolve().parents[1]
 
 
-def wait_until_answers(url: str, proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+def wait_until_answers(url: str, proc: subprocess.Popen, timeout_s: float = 120.0) -> None:
     """Until ``url`` answers at all; fails at once if ``proc`` exits first."""
     deadline = time.monotonic() + timeout_s
     while True:

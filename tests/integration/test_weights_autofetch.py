@@ -57,7 +57,7 @@ def analysis(url: str, name: str) -> dict[str, Any]:
     return httpx.get(f"{url}/health", timeout=5).json()["analyses"][name]
 
 
-def wait_for(check: Callable[[], bool], timeout_s: float = 60) -> None:
+def wait_for(check: Callable[[], bool], timeout_s: float = 300) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         assert time.monotonic() < deadline, "condition not reached"
