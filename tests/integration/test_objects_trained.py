@@ -14,6 +14,8 @@ import numpy as np
 import sample_videos as sv
 from skimage import data
 
+from reelscan_shared.schemas.configs import ObjectsConfig
+
 from reelscan_ml.app import create_app
 from reelscan_ml.settings import MLSettings
 
@@ -65,4 +67,4 @@ async def test_default_object_detection_is_trained_and_finds_a_person_then_a_cat
     for sighting in (s for item in body["items"] for s in item["payload"]["sightings"]):
         box = sighting["box"]  # clipped to the frame
         assert 0 <= box["x1"] < box["x2"] <= sv.SIZE[0] and 0 <= box["y1"] < box["y2"] <= sv.SIZE[1]
-        assert sighting["confidence"] >= 0.25  # the analysis's default min_confidence
+        assert sighting["confidence"] >= ObjectsConfig().min_confidence  # the analysis's default
