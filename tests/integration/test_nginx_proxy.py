@@ -36,6 +36,7 @@ def render(conf: str, *, port: int, api: str, tmp: Path) -> str:
     replacements = {
         "    listen 80;\n": f"    listen 127.0.0.1:{port};\n",
         "set $reelscan_api api:8000;": f"set $reelscan_api {api};",
+        "        listen 3000;\n": f"        listen 127.0.0.1:{free_port()};\n",
         "set $reelscan_grafana grafana:3000;": f"set $reelscan_grafana 127.0.0.1:{free_port()};",
         "access_log /dev/stdout reelscan_json;": f"access_log {tmp}/access.log reelscan_json;",
         "http {\n": "http {\n" + TEMP_PATHS.format(tmp=tmp),

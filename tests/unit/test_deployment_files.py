@@ -97,9 +97,22 @@ def test_nginx_proxies_only_the_api_and_grafana() -> None:
     assert "8001" not in conf and "ml-service" not in conf and "9090" not in conf
 
 
+def test_grafana_is_published_on_the_hosts_loopback_only_unless_asked() -> None:
+    conf = (REPO / "nginx" / "nginx.conf").read_text()
+    public, grafana = re.split(r"^    server \{", conf, flags=re.M)[1:]
+    assert "listen 80;" in public and "grafana" not in public  # nothing of Grafana on the public port
+    assert "listen 3000;" in grafana and "proxy_pass http://$reelscan_grafana;" in grafana
+    published = SERVICES["nginx"]["ports"]
+    [mapping] = [p for p in published if p.endswith(":3000")]
+    bind = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: m.group(2), mapping)  # compose's defaults
+    assert bind == "127.0.0.1:3000:3000"
+    assert "ports" not in SERVICES["grafana"]  # Grafana itself publishes nothing
+
+
 def _nginx_locations(conf: str) -> dict[str, str]:
-    """Each `location` of nginx.conf's server (its match, e.g. "= /events") and its body."""
-    found = re.finditer(r"^\s*location ([^{]+)\{(.*?)^\s*\}", conf, re.M | re.S)
+    """Each `location` of nginx.conf's public server (its match, e.g. "= /events") and its body."""
+    public = re.split(r"^    server \{", conf, flags=re.M)[1]
+    found = re.finditer(r"^\s*location ([^{]+)\{(.*?)^\s*\}", public, re.M | re.S)
     return {m.group(1).strip(): m.group(2) for m in found}
 
 
