@@ -17,6 +17,7 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.library import MISSING_REASON
 from reelscan_shared.domain.queues import CPU_QUEUE, GPU_QUEUE
 from reelscan_shared.domain.tasks import Event
+from reelscan_shared.files import os_path
 from tests.integration.test_api import _client, settings_for
 
 
@@ -274,11 +275,12 @@ def test_the_watcher_notices_new_and_removed_files(migrated_url, valkey, library
 
 
 async def test_no_single_file_stops_a_scan(api, library, tmp_path) -> None:
-    """A name that is not UTF-8, a symlink loop, a FIFO named *.mp4, a link out of the
-    roots and a broken link are each reported and left out; the real videos register."""
+    """A symlink loop, a FIFO named *.mp4, a link out of the roots and a broken link are
+    each reported and left out, in the scan report and /health; the real videos register,
+    one whose name is not UTF-8 among them, stored without loss."""
     (library / "b" / "fine.mp4").write_bytes((library / "a" / "text.mp4").read_bytes() + b"\0")
     with open(os.fsencode(library / "b") + b"/caf\xe9.mp4", "wb") as f:  # Latin-1 bytes: not UTF-8
-        f.write((library / "a" / "cuts.mp4").read_bytes())
+        f.write((library / "a" / "cuts.mp4").read_bytes() + b"\2")  # its own content: a new video
     os.symlink("loop-b.mp4", library / "b" / "loop-a.mp4")
     os.symlink("loop-a.mp4", library / "b" / "loop-b.mp4")
     os.mkfifo(library / "b" / "pipe.mp4")
@@ -290,11 +292,19 @@ async def test_no_single_file_stops_a_scan(api, library, tmp_path) -> None:
 
     report = await scan(api)
 
-    assert sorted(Path(c["path"]).name for c in report["created"]) == ["cuts.mp4", "fine.mp4", "text.mp4"]
+    created = {os.fsencode(os_path(c["path"])): c["video_id"] for c in report["created"]}
+    assert sorted(os.path.basename(p) for p in created) == [b"caf\xe9.mp4", b"cuts.mp4", b"fine.mp4", b"text.mp4"]
     reasons = {Path(e["path"]).name: e["error"] for e in report["errors"]}
-    assert set(reasons) == {"caf\\xe9.mp4", "loop-a.mp4", "loop-b.mp4", "pipe.mp4", "link-out.mp4", "broken.mp4"}
-    assert "UTF-8" in reasons["caf\\xe9.mp4"] and "loop" in reasons["loop-a.mp4"]
+    assert set(reasons) == {"loop-a.mp4", "loop-b.mp4", "pipe.mp4", "link-out.mp4", "broken.mp4"}
+    assert "loop" in reasons["loop-a.mp4"] and "broken" in reasons["broken.mp4"]
     assert "regular file" in reasons["pipe.mp4"] and "outside VIDEO_PATHS" in reasons["link-out.mp4"]
     listed = (await api.get("/videos", params={"limit": 500})).json()["items"]
     assert str(outside) not in {v["path"] for v in listed}
-    assert len((await scan(api))["errors"]) == 6  # and the next scan says so again, without hanging
+    # The Latin-1 name's bytes come back from what was stored, and its file opens through it.
+    latin = created[os.fsencode(library / "b") + b"/caf\xe9.mp4"]
+    frame = await api.get(f"/videos/{latin}/frame", params={"t_ms": 500})
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg", frame.text
+    skipped = (await api.get("/health")).json()["library"]["skipped_files"]
+    assert skipped["count"] == 5 and {Path(f["path"]).name for f in skipped["files"]} == set(reasons)
+    again = await scan(api)  # and the next scan says so again, without hanging
+    assert len(again["errors"]) == 5 and again["created"] == []

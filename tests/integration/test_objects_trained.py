@@ -14,10 +14,9 @@ import numpy as np
 import sample_videos as sv
 from skimage import data
 
-from reelscan_shared.schemas.configs import ObjectsConfig
-
 from reelscan_ml.app import create_app
 from reelscan_ml.settings import MLSettings
+from reelscan_shared.schemas.configs import ObjectsConfig
 
 SECONDS_EACH = 2
 

@@ -12,6 +12,7 @@ from reelscan_api.discovery import Discovery
 from reelscan_api.frames import FrameGrabber
 from reelscan_api.reprocess import Reprocessing
 from reelscan_api.settings import ApiSettings
+from reelscan_api.skipped_files import SkippedFiles
 from reelscan_api.task_actions import TaskActions
 from reelscan_api.task_totals import TaskTotals
 from reelscan_shared.adapters.db import Database, SqlArtifactRepository, SqlTaskRepository, SqlVideoRepository
@@ -38,6 +39,7 @@ class Container:
     queue: JobQueue
     redis: ArqRedis  # the queue's connection pool, also for the discovery round key
     discovery: Discovery
+    skipped_files: SkippedFiles
     task_totals: TaskTotals
     task_actions: TaskActions
     reprocessing: Reprocessing
@@ -61,15 +63,16 @@ def build(settings: ApiSettings) -> Container:
     queue = ArqJobQueue(pool, op_timeout=timeout + 1)
     tasks = SqlTaskRepository(db)
     totals = TaskTotals(tasks, settings.task_totals_cache_s)
+    skipped = SkippedFiles(pool)
     discovery = Discovery(settings.video_roots, SqlLibrary(db), tasks, queue, settings.discovery_settle_s,
                           settings.analysis_config, on_registered=totals.invalidate,
-                          missing_retention_days=settings.missing_retention_days)
+                          missing_retention_days=settings.missing_retention_days, on_skipped=skipped.record)
     return Container(
         settings=settings, db=db, videos=videos, tasks=tasks, artifacts=SqlArtifactRepository(db),
         search=SqlSearch(db), queue=queue,
         frames=FrameGrabber(settings.video_roots, int(settings.frame_cache_mb * 2**20), settings.frame_workers,
                             settings.max_video_pixels),
-        redis=pool, discovery=discovery, task_totals=totals,
+        redis=pool, discovery=discovery, skipped_files=skipped, task_totals=totals,
         task_actions=TaskActions(tasks, queue, on_change=totals.invalidate),
         reprocessing=Reprocessing(videos, tasks, queue, settings.analysis_config, on_change=totals.invalidate),
         outbox=SqlOutbox(db),

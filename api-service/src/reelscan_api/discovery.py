@@ -28,6 +28,7 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.library import FileFacts, HashedFile, LibraryChanges, RootState, plan_scan
 from reelscan_shared.domain.tasks import Priority, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, is_video_file
+from reelscan_shared.files import has_reserved_code_points, os_path, stored_path
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import VIDEOS_DISCOVERED
 from reelscan_shared.ports.library import Library
@@ -64,9 +65,10 @@ def _root_state(root: Path) -> RootState:
 
 def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState], list[dict[str, str]]]:
     """Every video file under the roots, and the files left out, each with its reason.
-    No single file can stop a scan: a name that is not UTF-8 (PostgreSQL stores text),
-    a symlink loop, a link that leads out of the roots, a FIFO or device named *.mp4
-    (reading it would block the scan) are each skipped and reported."""
+    Paths are keyed as stored (``stored_path``: a name that is not UTF-8 is kept
+    without loss). No single file can stop a scan: a symlink loop, a link that leads
+    out of the roots, a FIFO or device named *.mp4 (reading it would block the scan)
+    are each skipped and reported."""
     found: dict[str, FileFacts] = {}
     states: dict[str, RootState] = {}
     skipped: list[dict[str, str]] = []
@@ -85,7 +87,7 @@ def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState]
                     skipped.append({"path": _printable(listed), "error": reason})
                 elif reason is not None:
                     path, st = reason
-                    found[str(path)] = FileFacts(st.st_size, st.st_mtime)
+                    found[stored_path(str(path))] = FileFacts(st.st_size, st.st_mtime)
     return found, states, skipped
 
 
@@ -97,10 +99,8 @@ def _printable(path: str) -> str:
 def _skip_reason(listed: str, roots: list[Path]) -> str | tuple[Path, os.stat_result] | None:
     """The file's resolved path and stat, a reason to leave it out, or None when it
     vanished between listing and stat (nothing to report)."""
-    try:
-        listed.encode("utf-8")
-    except UnicodeEncodeError:
-        return "file name is not valid UTF-8: rename the file"
+    if has_reserved_code_points(listed):
+        return "file name holds code points U+10FE80-U+10FEFF, which stand for bytes that are not UTF-8: rename it"
     try:
         path = Path(listed).resolve(strict=True)
         st = path.stat()
@@ -122,7 +122,8 @@ def _hash_files(paths: list[str], facts: dict[str, FileFacts]) -> list[HashedFil
     out: list[HashedFile | OSError] = []
     for path in paths:
         try:
-            out.append(HashedFile(path, probe.sha256_of(Path(path)), facts[path], probe.duration_ms_of(Path(path))))
+            file = Path(os_path(path))
+            out.append(HashedFile(path, probe.sha256_of(file), facts[path], probe.duration_ms_of(file)))
         except OSError as exc:
             out.append(exc)
     return out
@@ -142,7 +143,8 @@ def build_tasks(video_id: str, overrides: Mapping[TaskType, dict[str, Any]],
 class Discovery:
     def __init__(self, roots: list[Path], library: Library, tasks: TaskRepository, queue: JobQueue,
                  settle_s: float = 1.0, analysis_config: Mapping[TaskType, dict[str, Any]] | None = None,
-                 on_registered: Callable[[], None] | None = None, missing_retention_days: float = 30.0) -> None:
+                 on_registered: Callable[[], None] | None = None, missing_retention_days: float = 30.0,
+                 on_skipped: Callable[[list[dict[str, str]]], Awaitable[None]] | None = None) -> None:
         self.roots = roots
         self.library = library
         self.tasks = tasks
@@ -151,6 +153,7 @@ class Discovery:
         self.analysis_config = analysis_config or {}
         self.on_registered = on_registered  # told when tasks were created or changed status
         self.missing_retention = timedelta(days=missing_retention_days)
+        self.on_skipped = on_skipped  # told after each scan which files it left out (for /health)
         self._lock = asyncio.Lock()  # one scan at a time per process
 
     async def root_states(self) -> dict[str, str]:
@@ -183,7 +186,7 @@ class Discovery:
             hashed = []
             for path, fact in zip(batch, await asyncio.to_thread(_hash_files, batch, found), strict=True):
                 if isinstance(fact, OSError):
-                    report.errors.append({"path": path, "error": str(fact)})
+                    report.errors.append({"path": _printable(os_path(path)), "error": str(fact)})
                     log.warning("discovery_error", path=path, error=str(fact))
                 else:
                     hashed.append(fact)
@@ -195,6 +198,8 @@ class Discovery:
         report.purged = await self.library.purge_missing(utcnow() - self.missing_retention)
         for video_id in report.purged:
             log.info("video_purged", video_id=video_id, reason="missing for longer than MISSING_RETENTION_DAYS")
+        if self.on_skipped:
+            await self.on_skipped(report.errors)
         return report
 
     async def _settled(self, paths: list[str], found: dict[str, FileFacts], report: DiscoveryReport) -> list[str]:
@@ -205,7 +210,7 @@ class Discovery:
         settled = []
         for path in paths:
             try:
-                st = os.stat(path)
+                st = os.stat(os_path(path))
             except OSError:
                 continue
             if FileFacts(st.st_size, st.st_mtime) != found[path]:

@@ -98,11 +98,15 @@ async def _queues(c: Container) -> tuple[dict[str, str], dict[str, QueueInfo]]:
 
 async def _library(c: Container, timeout: float) -> dict[str, Any]:
     """The roots' states: an unavailable root (unmounted) is reported, never scanned as empty."""
+    skipped: dict[str, Any] | None = None
+    with contextlib.suppress(Exception):  # Valkey is down: reported as such above
+        skipped = await asyncio.wait_for(c.skipped_files.last(), timeout)
     try:
         roots = await asyncio.wait_for(c.discovery.root_states(), timeout)
     except Exception:  # noqa: BLE001 - a hung network mount, or the database is down
-        return {"roots": None, "unavailable_roots": None}
-    return {"roots": roots, "unavailable_roots": [r for r, s in roots.items() if s in ("absent", "unavailable")]}
+        return {"roots": None, "unavailable_roots": None, "skipped_files": skipped}
+    return {"roots": roots, "unavailable_roots": [r for r, s in roots.items() if s in ("absent", "unavailable")],
+            "skipped_files": skipped}
 
 
 async def _schema_or_error(c: Container, timeout: float) -> str:

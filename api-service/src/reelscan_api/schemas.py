@@ -212,11 +212,24 @@ class ArtifactListOut(BaseModel):
     offset: int
 
 
+class SkippedFileOut(BaseModel):
+    path: str = Field(description="As the OS names it; bytes that are not UTF-8 shown as \\xNN")
+    error: str = Field(description="Why it was left out, e.g. symlink loop, not a regular file")
+
+
+class SkippedFilesOut(BaseModel):
+    count: int = Field(description="How many files the last scan left out")
+    files: list[SkippedFileOut] = Field(description="The first 20 of them, by path")
+    scanned_at: str = Field(description="When that scan ran (ISO 8601, UTC)")
+
+
 class LibraryHealthOut(BaseModel):
     roots: dict[str, str] | None = Field(description="Per root: listed, empty, absent, or unavailable (empty while "
                                                      "videos are known under it); null if it could not be checked")
     unavailable_roots: list[str] | None = Field(description="Absent or unavailable roots: scans mark nothing under "
                                                             "them missing")
+    skipped_files: SkippedFilesOut | None = Field(
+        None, description="The files the last scan left out, each with its reason; null before the first scan")
 
 
 class AnalysisHealthOut(BaseModel):

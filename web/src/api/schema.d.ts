@@ -949,6 +949,8 @@ export interface components {
             roots: {
                 [key: string]: string;
             } | null;
+            /** @description The files the last scan left out, each with its reason; null before the first scan */
+            skipped_files?: components["schemas"]["SkippedFilesOut"] | null;
             /**
              * Unavailable Roots
              * @description Absent or unavailable roots: scans mark nothing under them missing
@@ -1122,6 +1124,37 @@ export interface components {
              * @description The server's API_TOKEN
              */
             token: string;
+        };
+        /** SkippedFileOut */
+        SkippedFileOut: {
+            /**
+             * Error
+             * @description Why it was left out, e.g. symlink loop, not a regular file
+             */
+            error: string;
+            /**
+             * Path
+             * @description As the OS names it; bytes that are not UTF-8 shown as \xNN
+             */
+            path: string;
+        };
+        /** SkippedFilesOut */
+        SkippedFilesOut: {
+            /**
+             * Count
+             * @description How many files the last scan left out
+             */
+            count: number;
+            /**
+             * Files
+             * @description The first 20 of them, by path
+             */
+            files: components["schemas"]["SkippedFileOut"][];
+            /**
+             * Scanned At
+             * @description When that scan ran (ISO 8601, UTC)
+             */
+            scanned_at: string;
         };
         /** SpanOut */
         SpanOut: {
