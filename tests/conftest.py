@@ -3,8 +3,10 @@ session), a migrated database emptied between tests, and generated videos."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,6 +23,16 @@ from embedded_servers import EmbeddedPostgres, EmbeddedValkey, free_port  # noqa
 # try to fetch them from the internet (MODEL_AUTO_PULL, on by default): the tests
 # about the fetch turn it on, with a local server as the source.
 os.environ["MODEL_AUTO_PULL"] = "false"
+
+# Each checkout's test sessions get a temporary root of their own. Whenever a session
+# starts, pytest makes its pytest-of-<user> folder private again (mode 0700); run as
+# root, the embedded PostgreSQL servers run as an unprivileged user that must reach
+# their data under that folder, so a session started from another checkout (another
+# clone's `make test` on the same machine) cut a running suite's databases off
+# ("could not open file .../pg_control: Permission denied"), and every later test failed.
+_TEMP_ROOT = Path(tempfile.gettempdir()) / f"reelscan-tests-{hashlib.sha256(bytes(REPO)).hexdigest()[:12]}"
+_TEMP_ROOT.mkdir(exist_ok=True)
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(_TEMP_ROOT))
 
 
 @pytest.fixture(scope="session")

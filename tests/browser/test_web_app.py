@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -190,3 +191,23 @@ def test_with_a_token_the_app_signs_in_and_media_and_frames_load_by_cookie(token
     leaked = [u for u in token_browsing.urls if TOKEN in u]
     assert not leaked, leaked
     assert any("/media" in u for u in token_browsing.urls) and any("/frame" in u for u in token_browsing.urls)
+
+
+def test_operations_show_the_files_discovery_left_out(browsing: Browsing, site: Site) -> None:
+    library = Path(site.stack.video_paths.split(":")[0])
+    dangling = library / "gone-away.mp4"
+    dangling.symlink_to(library / "never-there.mp4")  # a broken link: reported, nothing else changes
+    try:
+        report = site.api.post("/videos/discover")
+        assert report.status_code == 200, report.text
+        assert [e["error"] for e in report.json()["errors"]] == ["broken symlink"]
+        page = browsing.page
+        page.goto("/app/operations")
+        left_out = page.get_by_text("1 file left out by the last scan")
+        expect(left_out).to_be_visible(timeout=WAIT_S * 1000)
+        left_out.click()
+        expect(page.locator(".skipped-files li")).to_have_text(f"{dangling}: broken symlink")
+        browsing.assert_clean("operations with a skipped file")
+    finally:
+        dangling.unlink()
+        site.api.post("/videos/discover")  # /health forgets it with the next scan

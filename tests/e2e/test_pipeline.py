@@ -178,8 +178,15 @@ def test_cancel_stops_a_task_and_it_stays_cancelled(stack: Stack) -> None:
     assert final["status"] == "cancelled"
 
 
-def test_stop_leaves_no_process_behind(stack: Stack) -> None:
-    procs = [s.proc for s in stack.services.values()]
-    procs += [stack.postgres.proc, stack.valkey.proc]  # type: ignore[union-attr]
-    stack.stop()
+def test_stop_leaves_no_process_behind(tmp_path: Path) -> None:
+    # A stack of its own: stopping the module's would end the tests that run after it.
+    own = make_stack(tmp_path, {}, LOG_LEVEL="WARNING")
+    own.start()
+    try:
+        own.wait_ready()
+        procs = [s.proc for s in own.services.values()]
+        procs += [own.postgres.proc, own.valkey.proc]  # type: ignore[union-attr]
+        assert all(p is not None and p.poll() is None for p in procs)  # all running
+    finally:
+        own.stop()
     assert all(p is not None and p.poll() is not None for p in procs)

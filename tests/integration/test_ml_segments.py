@@ -90,7 +90,9 @@ async def test_a_sentence_spoken_across_a_boundary_is_transcribed_once(library: 
             # its requested end (before a sentence it did not hear whole), never overlap the next
             assert all(any(start <= i["span_start_ms"] < end for start, end in covered) for i in joined)
             assert all(a[1] == b[0] for a, b in pairwise(covered))
-    assert {"hello", "reelscan", "transcription"} <= set(normalised_words(whole))
+    # The sentence was heard (the made-up name "Reelscan" is not asserted: tiny.en hears it
+    # as "reelscan" or "reals can" from run to run, the segments always as the whole pass).
+    assert {"hello", "video", "spoken", "transcription"} <= set(normalised_words(whole))
 
 
 async def test_text_on_screen_across_a_boundary_is_one_span(library: Path, tmp_path: Path,

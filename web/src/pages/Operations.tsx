@@ -23,7 +23,22 @@ function HealthPanel() {
         {parts.filter(([, v]) => v != null).map(([k, v]) => <li key={k}><span className={`chip status-${v}`}>{k}: {v}</span></li>)}
         {(d.library?.unavailable_roots ?? []).map((r) => <li key={r}><span className="chip status-down">library root unavailable: {r}</span></li>)}
       </ul>
+      <SkippedFiles skipped={d.library?.skipped_files} />
     </section>
+  );
+}
+
+/** The files the last discovery scan left out, each with its reason (none: nothing shown). */
+function SkippedFiles({ skipped }: { skipped: NonNullable<Health["library"]>["skipped_files"] | undefined }) {
+  if (!skipped?.count) return null;
+  return (
+    <details className="skipped-files">
+      <summary>{skipped.count} file{skipped.count === 1 ? "" : "s"} left out by the last scan</summary>
+      <ul>
+        {skipped.files.map((f) => <li key={f.path}><code>{f.path}</code>: {f.error}</li>)}
+        {skipped.count > skipped.files.length && <li>and {skipped.count - skipped.files.length} more</li>}
+      </ul>
+    </details>
   );
 }
 
