@@ -95,18 +95,21 @@ def test_missing_weights_are_fetched_in_the_background_and_the_analysis_runs(
         assert state["weights"] == "trained" and state["detail"] is None
         assert state["fetch"] | {"file": None} == {
             "state": "done", "source": f"{source.url}/{YOLO}", "file": None, "done_bytes": len(data),
-            "total_bytes": len(data), "error": None, "command": None}
+            "total_bytes": len(data), "error": None, "command": None, "retry_at": None}
         cache = tmp_path / "models"
         assert hashlib.sha256((cache / YOLO).read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
         manifest = json.loads((cache / "manifest.json").read_text())
         assert manifest[YOLO]["sha256"] == hashlib.sha256(data).hexdigest()
         assert manifest[YOLO]["url"] == f"{source.url}/{YOLO}" and not list(cache.glob("*.partial"))
 
-        # The mirror has no Places weights: that fetch fails, says so, and is not tried again.
-        wait_for(lambda: analysis(url, "place_detection")["fetch"]["state"] == "failed")
+        # The mirror has no Places weights: that fetch fails, says so and when it is tried
+        # again (MODEL_FETCH_RETRY_SECONDS: an hour, so not within this test).
+        wait_for(lambda: analysis(url, "place_detection")["fetch"]["retry_at"] is not None)
         places = analysis(url, "place_detection")
+        assert places["fetch"]["state"] == "failed"
         assert places["fetch"]["command"] == "reelscan-ml models pull place_detection"
-        assert "404" in places["fetch"]["error"] and "failed at start-up" in places["detail"]
+        assert "404" in places["fetch"]["error"] and "failed" in places["detail"]
+        assert f"tried again at {places['fetch']['retry_at'][:10]}" in places["detail"]
         time.sleep(0.5)
         assert sorted(s.path for s in source.sent) == ["resnet18_places365.pth.tar", YOLO]
 
@@ -139,6 +142,33 @@ def test_an_unreachable_source_is_reported_with_the_command_and_the_service_runs
     not_runnable = {e["analysis"]: e for e in events(log, "analysis_not_runnable")}
     assert set(not_runnable) == {"object_detection", "place_detection"}
     assert all(e["fetching"] and "models pull" in e["detail"] for e in not_runnable.values())
+
+
+def test_a_failed_fetch_is_tried_again_later_and_then_succeeds(tmp_path: Path) -> None:
+    """A source that has not the file yet (a host whose network comes later, a mirror
+    being filled): the fetch fails, is tried again after MODEL_FETCH_RETRY_SECONDS,
+    then after twice as long, and the analysis runs once the file is there."""
+    server = WeightsServer(tmp_path / "mirror")
+    staged = tmp_path / "staging" / YOLO
+    staged.parent.mkdir()
+    subprocess.run([sys.executable, "-c", "import sys; from ultralytics import YOLO; "
+                    "YOLO('yolo11n.yaml').save(sys.argv[1])", str(staged)],
+                   check=True, capture_output=True, timeout=300, cwd=tmp_path)
+    try:
+        with running_ml(tmp_path, MODEL_MIRROR_URL=server.url, MODEL_FETCH_RETRY_SECONDS="1") as (url, log):
+            wait_for(lambda: len([s for s in server.sent if s.path == YOLO]) >= 3)  # failed, tried twice more
+            assert analysis(url, "object_detection")["runnable"] is False
+            staged.rename(server.root / YOLO)  # the mirror's file appears, whole
+            wait_for(lambda: analysis(url, "object_detection")["runnable"])
+            assert analysis(url, "object_detection")["fetch"]["state"] == "done"
+        scheduled = [e["in_s"] for e in events(log, "weights_fetch_retry_scheduled")
+                     if "object_detection" in e["analyses"]]
+        assert scheduled[:2] == [1.0, 2.0]  # then twice as long each time
+        tries = [s.status for s in server.sent if s.path == YOLO]
+        assert tries[-1] == 200 and set(tries[:-1]) == {404} and len(tries) >= 4
+        assert [e["analysis"] for e in events(log, "weights_fetched")] == ["object_detection"]
+    finally:
+        server.close()
 
 
 def test_auto_pull_off_fetches_nothing(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ file), one analysis after another in one background thread: start-up, /health an
 /ready never wait for it. Each analysis logs ``weights_fetching`` (with the source),
 progress every 10 %, then ``weights_fetched`` or ``weights_fetch_failed`` (the reason
 and the command that gets the weights). /health shows the state per analysis
-(``fetch``). A failed fetch is not tried again until the next start (or ``models
-pull``): an offline host gives up once, within the connect timeout.
+(``fetch``). A failed fetch is tried again after MODEL_FETCH_RETRY_SECONDS, then
+after twice as long each time, up to a day: an offline host costs one failed
+connection per try, and one that comes online later gets its weights without a
+restart. Weights that arrive meanwhile (``models pull``) end the retries.
 
 When a fetch completes the model's weights are looked up again at once (not after
 WEIGHTS_CHECK_SECONDS), so the analysis is runnable and the worker's reconciler runs
@@ -21,6 +23,7 @@ import asyncio
 import contextlib
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from reelscan_ml import runnable
@@ -31,6 +34,7 @@ from reelscan_shared.logging import get_logger
 
 log = get_logger(__name__)
 FetchStateName = Literal["waiting", "fetching", "failed", "done"]
+MAX_RETRY_S = 86_400.0  # the longest wait between two tries of a failed fetch
 
 
 class FetchCancelled(Exception):
@@ -48,6 +52,7 @@ class Fetch:
     done_bytes: int = 0
     total_bytes: int | None = None
     error: str | None = None
+    retry_at: datetime | None = None  # when a failed fetch is tried again; None: not again
     _logged_step: int = -1
 
     @property
@@ -57,7 +62,8 @@ class Fetch:
     def describe(self) -> dict[str, Any]:
         return {"state": self.state, "source": self.source, "file": self.file, "done_bytes": self.done_bytes,
                 "total_bytes": self.total_bytes, "error": self.error,
-                "command": self.command if self.state == "failed" else None}
+                "command": self.command if self.state == "failed" else None,
+                "retry_at": self.retry_at.isoformat(timespec="seconds") if self.retry_at else None}
 
     def note(self) -> str:
         """What /health's ``detail`` adds for an analysis that cannot run yet."""
@@ -69,7 +75,8 @@ class Fetch:
                 got += f" of {self.total_bytes / 2**20:.1f} MiB"
             return f"fetching its weights from {self.source} ({got})"
         if self.state == "failed":
-            return f"fetching its weights from {self.source} failed at start-up: {self.error}"
+            again = f"; tried again at {self.retry_at:%Y-%m-%d %H:%M:%S} UTC" if self.retry_at else ""
+            return f"fetching its weights from {self.source} failed: {self.error}{again}"
         return ""
 
     def progress(self, cancel: threading.Event, name: str, done: int, total: int | None) -> None:
@@ -128,28 +135,45 @@ async def _in_daemon_thread(fn: Any, *args: Any) -> Any:
 
 
 async def fetch_missing(state: MLState) -> None:
-    """Pull the missing weights, one analysis after another; each outcome is logged and
-    kept in ``state.fetches`` for /health. Never raises (but for cancellation)."""
+    """Pull the missing weights, one analysis after another, and try the failed ones again
+    later (MODEL_FETCH_RETRY_SECONDS, doubling); each outcome is logged and kept in
+    ``state.fetches`` for /health. Never raises (but for cancellation)."""
     cancel = threading.Event()
     todo = wanted(state)
     for analysis, model in todo:
         state.fetches[analysis] = Fetch(analysis, ", ".join(model.sources(state.settings.model_mirror_url)))
+    delay = state.settings.model_fetch_retry_s
     try:
-        for analysis, model in todo:
-            fetch = state.fetches[analysis]
-            fetch.state = "fetching"
-            log.info("weights_fetching", analysis=analysis, profile=model.spec.name, source=fetch.source,
-                     cache_dir=str(state.registry.cache_dir))
-            try:
-                written = await _in_daemon_thread(_pull, model, fetch, state.settings.model_mirror_url, cancel)
-            except Exception as exc:  # noqa: BLE001 - reported per analysis; the service runs on
-                fetch.state, fetch.error = "failed", f"{type(exc).__name__}: {exc}"
-                log.warning("weights_fetch_failed", analysis=analysis, profile=model.spec.name, source=fetch.source,
-                            reason=fetch.error, command=fetch.command)
-                continue
-            fetch.state = "done"
-            log.info("weights_fetched", analysis=analysis, profile=model.spec.name, files=written,
-                     weights=model.where.weights, runnable=runnable.refusal(model, state.settings.allow_untrained)
-                     is None)
+        while todo:
+            for analysis, model in todo:
+                await _fetch(state, analysis, model, cancel)
+            # Weights pulled by hand meanwhile (``models pull``) need no further try.
+            todo = [(a, m) for a, m in todo if state.fetches[a].state == "failed" and m.where.weights != "trained"]
+            if not todo or delay <= 0:
+                return
+            retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+            for analysis, _ in todo:
+                state.fetches[analysis].retry_at = retry_at
+            log.info("weights_fetch_retry_scheduled", analyses=[a.value for a, _ in todo], in_s=delay,
+                     at=retry_at.isoformat(timespec="seconds"))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_S)
     finally:
         cancel.set()
+
+
+async def _fetch(state: MLState, analysis: TaskType, model: Model, cancel: threading.Event) -> None:
+    fetch = state.fetches[analysis]
+    fetch.state, fetch.error, fetch.retry_at, fetch._logged_step = "fetching", None, None, -1
+    log.info("weights_fetching", analysis=analysis, profile=model.spec.name, source=fetch.source,
+             cache_dir=str(state.registry.cache_dir))
+    try:
+        written = await _in_daemon_thread(_pull, model, fetch, state.settings.model_mirror_url, cancel)
+    except Exception as exc:  # noqa: BLE001 - reported per analysis; the service runs on
+        fetch.state, fetch.error = "failed", f"{type(exc).__name__}: {exc}"
+        log.warning("weights_fetch_failed", analysis=analysis, profile=model.spec.name, source=fetch.source,
+                    reason=fetch.error, command=fetch.command)
+        return
+    fetch.state = "done"
+    log.info("weights_fetched", analysis=analysis, profile=model.spec.name, files=written,
+             weights=model.where.weights, runnable=runnable.refusal(model, state.settings.allow_untrained) is None)

@@ -43,8 +43,15 @@ class MLSettings(CommonSettings):
         True,
         alias="MODEL_AUTO_PULL",
         description="At start-up, fetch in the background (as `models pull` does, MODEL_MIRROR_URL honoured) the "
-        "weights of each configured analysis whose trained weights are missing; once, never blocking start-up. "
+        "weights of each configured analysis whose trained weights are missing, never blocking start-up. "
         "Offline, /health and one log line per analysis say what is missing and the command that gets it",
+    )
+    model_fetch_retry_s: float = Field(
+        3600.0,
+        alias="MODEL_FETCH_RETRY_SECONDS",
+        ge=0,
+        description="With MODEL_AUTO_PULL, a failed fetch is tried again after this long, then after twice as "
+        "long each time, up to a day (a host that comes online later gets its weights); 0 = only at start-up",
     )
     ml_preload: str = Field(
         "", alias="ML_PRELOAD", description="Analyses (task types) whose models load at start-up, or 'all'"
