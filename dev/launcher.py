@@ -19,6 +19,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import Stack
 
+from reelscan_shared.files import shown_path
+
 STATUSES = ("pending", "running", "completed", "failed", "cancelled", "blocked")
 
 
@@ -63,7 +65,7 @@ def running_videos(client: httpx.Client, shown: int = 3) -> str:
     for video_id in video_ids[:shown]:
         video = client.get(f"/videos/{video_id}").json()
         eta = f" ETA {_duration(video['eta_s'])}" if video.get("eta_s") is not None else ""
-        parts.append(f"{Path(video['path']).name} {video['percent'] or 0:.0f}%{eta}")
+        parts.append(f"{Path(shown_path(video['path'])).name} {video['percent'] or 0:.0f}%{eta}")
     more = f" +{len(video_ids) - shown}" if len(video_ids) > shown else ""
     return f" | now: {', '.join(parts)}{more}" if parts else ""
 

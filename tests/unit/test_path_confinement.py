@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reelscan_shared.domain.errors import PathNotAllowed
-from reelscan_shared.files import confine, has_reserved_code_points, os_path, stored_path
+from reelscan_shared.files import confine, has_reserved_code_points, os_path, shown_path, stored_path
 
 
 @pytest.fixture
@@ -50,3 +50,8 @@ def test_a_stored_name_that_is_not_utf8_confines_to_its_file(library: Path) -> N
         f.write(b"x")
     stored = stored_path(os.fsdecode(raw))
     assert os.fsencode(confine(stored, [library])) == raw
+
+
+def test_a_stored_name_is_shown_with_its_undecodable_bytes_escaped() -> None:
+    stored = stored_path(os.fsdecode(b"/videos/caf\xe9 \xc3\xa9t\xc3\xa9.mp4"))  # Latin-1, then UTF-8
+    assert shown_path(stored) == "/videos/caf\\xe9 été.mp4"

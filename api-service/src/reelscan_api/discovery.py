@@ -28,7 +28,7 @@ from reelscan_shared.domain.clock import utcnow
 from reelscan_shared.domain.library import FileFacts, HashedFile, LibraryChanges, RootState, plan_scan
 from reelscan_shared.domain.tasks import Priority, Task, TaskStatus, TaskType
 from reelscan_shared.domain.videos import Video, is_video_file
-from reelscan_shared.files import has_reserved_code_points, os_path, stored_path
+from reelscan_shared.files import has_reserved_code_points, os_path, shown_path, stored_path
 from reelscan_shared.logging import get_logger
 from reelscan_shared.metrics import VIDEOS_DISCOVERED
 from reelscan_shared.ports.library import Library
@@ -84,16 +84,11 @@ def _walk(roots: list[Path]) -> tuple[dict[str, FileFacts], dict[str, RootState]
                 listed = os.path.join(dirpath, name)
                 reason = _skip_reason(listed, resolved_roots)
                 if isinstance(reason, str):
-                    skipped.append({"path": _printable(listed), "error": reason})
+                    skipped.append({"path": shown_path(stored_path(listed)), "error": reason})
                 elif reason is not None:
                     path, st = reason
                     found[stored_path(str(path))] = FileFacts(st.st_size, st.st_mtime)
     return found, states, skipped
-
-
-def _printable(path: str) -> str:
-    """A path as text that can be logged and stored (undecodable bytes as \\xNN)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _skip_reason(listed: str, roots: list[Path]) -> str | tuple[Path, os.stat_result] | None:
@@ -186,7 +181,7 @@ class Discovery:
             hashed = []
             for path, fact in zip(batch, await asyncio.to_thread(_hash_files, batch, found), strict=True):
                 if isinstance(fact, OSError):
-                    report.errors.append({"path": _printable(os_path(path)), "error": str(fact)})
+                    report.errors.append({"path": shown_path(path), "error": str(fact)})
                     log.warning("discovery_error", path=path, error=str(fact))
                 else:
                     hashed.append(fact)

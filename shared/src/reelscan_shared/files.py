@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from reelscan_shared.domain.errors import PathNotAllowed
@@ -29,6 +30,12 @@ def stored_path(os_name: str) -> str:
 def os_path(stored: str) -> str:
     """The path the OS knows for a stored one: the inverse of ``stored_path``."""
     return stored.translate(_TO_OS)
+
+
+def shown_path(stored: str) -> str:
+    """A stored path for people to read (logs, terminals): bytes that are not UTF-8 as
+    \\xNN. For display only: unlike the stored form, it is not always reversible."""
+    return os.fsencode(os_path(stored)).decode("utf-8", "backslashreplace")
 
 
 def has_reserved_code_points(os_name: str) -> bool:
