@@ -9,6 +9,7 @@ Ctrl-C or SIGTERM stops every process it started.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
@@ -44,6 +45,26 @@ def progress(client: httpx.Client) -> str:
             f"cancelled {counts['cancelled']}{blocked}) | health {health}{running_videos(client)}")
 
 
+def weights_bars(ml: httpx.Client) -> str:
+    """The weights the ML service is fetching now (MODEL_AUTO_PULL), as progress bars."""
+    try:
+        analyses = ml.get("/health").json().get("analyses") or {}
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return ""
+    bars = [weights_bar(name, a["fetch"]) for name, a in analyses.items()
+            if (a.get("fetch") or {}).get("state") == "fetching"]
+    return f" | weights: {', '.join(bars)}" if bars else ""
+
+
+def weights_bar(analysis: str, fetch: dict, width: int = 20) -> str:
+    done, total = fetch.get("done_bytes") or 0, fetch.get("total_bytes")
+    if not total:  # the source did not say how large
+        return f"{analysis} {done / 2**20:.1f} MiB"
+    filled = min(width, width * done // total)
+    return (f"{analysis} [{'#' * filled}{'.' * (width - filled)}] {min(100, 100 * done // total)}% "
+            f"of {total / 2**20:.1f} MiB")
+
+
 def blocked_analyses(client: httpx.Client) -> dict[str, str]:
     """Analyses with BLOCKED tasks (their model has no trained weights): why, and what fixes it."""
     analyses = client.get("/health").json().get("analyses") or {}
@@ -75,6 +96,7 @@ def supervise(stack: Stack) -> None:
     token = os.environ.get("API_TOKEN", "").strip()  # reads need it whenever it is set
     client = httpx.Client(base_url=stack.api_url, timeout=5,
                           headers={"Authorization": f"Bearer {token}"} if token else {})
+    ml = httpx.Client(base_url=stack.ml_url, timeout=5)
     last = ""
     told: dict[str, str] = {}  # the blocked analyses' lines already printed
     tty = sys.stdout.isatty()
@@ -88,7 +110,7 @@ def supervise(stack: Stack) -> None:
                 time.sleep(min(2 ** service.restarts, 30))
                 service.start()
         try:
-            line = progress(client)
+            line = progress(client) + weights_bars(ml)
         except (httpx.HTTPError, KeyError, ValueError):
             line = "waiting for the API..."
         if line != last:
@@ -106,9 +128,15 @@ def tell_blocked(client: httpx.Client, told: dict[str, str], tty: bool) -> dict[
     except (httpx.HTTPError, KeyError, ValueError, AttributeError):
         return told
     for name, text in now.items():
-        if told.get(name) != text:
+        if _without_bytes(told.get(name, "")) != _without_bytes(text):
             print(("\n" if tty else "") + text, flush=True)
     return now
+
+
+def _without_bytes(text: str) -> str:
+    """A blocked line without its fetch's byte counts: a fetch going on is no new reason
+    (the status line's bar shows it), so the line is not printed again every 2 s."""
+    return re.sub(r" \(\d+\.\d MiB( of \d+\.\d MiB)?\)", "", text)
 
 
 def main() -> None:
